@@ -1,0 +1,106 @@
+"""Still images: read any common format as RGB uint8, write atomically, resize."""
+
+from __future__ import annotations
+
+import logging
+import os
+import tempfile
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from .errors import InputError, OutputError
+
+log = logging.getLogger(__name__)
+
+IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp")
+
+
+def to_rgb8(array: np.ndarray, name: str = "image") -> np.ndarray:
+    """Convert a decoded OpenCV array (gray, BGR, BGRA; 8/16-bit/float) to RGB uint8."""
+    img = np.asarray(array)
+    if img.dtype == np.uint16:
+        log.info("%s: 16-bit image converted to 8 bits", name)
+        img = (img.astype(np.float32) / 257.0 + 0.5).astype(np.uint8)
+    elif img.dtype in (np.float32, np.float64):
+        log.info("%s: float image converted to 8 bits", name)
+        img = np.clip(img * 255.0 + 0.5, 0, 255).astype(np.uint8)
+    elif img.dtype != np.uint8:
+        raise InputError(f"{name}: unsupported pixel type {img.dtype}")
+    if img.ndim == 2:
+        log.info("%s: grayscale image converted to RGB", name)
+        return cv2.cvtColor(img, cv2.COLOR_GRAY2RGB)
+    if img.ndim == 3 and img.shape[2] == 4:
+        # Composite on white: transparent areas of a painting are usually paper.
+        log.info("%s: alpha channel composited on white", name)
+        alpha = img[:, :, 3:4].astype(np.float32) / 255.0
+        bgr = img[:, :, :3].astype(np.float32) * alpha + 255.0 * (1.0 - alpha)
+        img = (bgr + 0.5).astype(np.uint8)
+    if img.ndim != 3 or img.shape[2] != 3:
+        raise InputError(f"{name}: unsupported image shape {img.shape}")
+    return cv2.cvtColor(img, cv2.COLOR_BGR2RGB)
+
+
+def read_image(path: str | os.PathLike) -> np.ndarray:
+    """Read an image file as an H×W×3 RGB uint8 array; InputError if it cannot be read."""
+    path = Path(path)
+    if not path.exists():
+        raise InputError(f"{path}: no such file")
+    if path.is_dir():
+        raise InputError(f"{path}: is a folder, expected an image file")
+    try:
+        data = np.fromfile(path, dtype=np.uint8)  # np.fromfile + imdecode copes with unicode paths
+    except OSError as exc:
+        raise InputError(f"{path}: cannot read ({exc.strerror})") from None
+    img = cv2.imdecode(data, cv2.IMREAD_UNCHANGED) if data.size else None
+    if img is None or img.size == 0:
+        raise InputError(f"{path}: not a readable image")
+    return to_rgb8(img, str(path))
+
+
+def write_image(path: str | os.PathLike, rgb: np.ndarray, quality: int = 95) -> None:
+    """Write an RGB uint8 image atomically: a temporary file in the same folder, then rename."""
+    path = Path(path)
+    suffix = path.suffix.lower() or ".png"
+    params = [cv2.IMWRITE_JPEG_QUALITY, quality] if suffix in (".jpg", ".jpeg") else []
+    ok, encoded = cv2.imencode(suffix, cv2.cvtColor(np.ascontiguousarray(rgb), cv2.COLOR_RGB2BGR), params)
+    if not ok:
+        raise OutputError(f"{path}: cannot encode an image with suffix {suffix!r}")
+    write_bytes_atomic(path, encoded.tobytes())
+
+
+def write_bytes_atomic(path: str | os.PathLike, data: bytes) -> None:
+    """Write bytes to path via a temporary file and os.replace, so readers never see half a file."""
+    path = Path(path)
+    folder = path.parent if str(path.parent) else Path(".")
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)
+    except OSError as exc:
+        raise OutputError(f"{path}: cannot write in {folder} ({exc.strerror})") from None
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except OSError as exc:
+        Path(tmp).unlink(missing_ok=True)
+        raise OutputError(f"{path}: write failed ({exc.strerror})") from None
+
+
+def fit_size(width: int, height: int, longest: int | None) -> tuple[int, int]:
+    """(w, h) scaled so that the longest side is `longest` (None keeps the size)."""
+    if longest is None:
+        return width, height
+    scale = longest / max(width, height)
+    return max(1, round(width * scale)), max(1, round(height * scale))
+
+
+def resize(rgb: np.ndarray, width: int, height: int) -> np.ndarray:
+    """Resize with area averaging when shrinking and Lanczos when enlarging."""
+    h, w = rgb.shape[:2]
+    if (w, h) == (width, height):
+        return rgb
+    interp = cv2.INTER_AREA if width * height < w * h else cv2.INTER_LANCZOS4
+    return cv2.resize(rgb, (width, height), interpolation=interp)
