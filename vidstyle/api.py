@@ -1,0 +1,179 @@
+"""The Python API: stylize_image and loss_terms (stylize_video lives in pipeline.py).
+
+Arrays are H×W×3 RGB on the 0-255 scale; options are the CLI's options by their Python names.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+import os
+from collections.abc import Sequence
+
+import cv2
+import numpy as np
+
+from .config import StyleOptions
+from .errors import InputError, UsageError
+from .images import fit_size, read_image, resize
+from .optimize import Engine, IterationCallback, Result
+
+log = logging.getLogger(__name__)
+
+ImageLike = np.ndarray | str | os.PathLike
+
+
+def as_rgb(image: ImageLike, what: str) -> np.ndarray:
+    """An RGB float32 array from an array or an image path."""
+    if isinstance(image, (str, os.PathLike)):
+        image = read_image(image)
+    array = np.asarray(image)
+    if array.ndim != 3 or array.shape[2] != 3:
+        raise InputError(f"{what}: expected an H×W×3 RGB array, got shape {array.shape}")
+    return array.astype(np.float32)
+
+
+def as_list(styles: ImageLike | Sequence[ImageLike]) -> list[ImageLike]:
+    if isinstance(styles, (np.ndarray, str, os.PathLike)):
+        return [styles]
+    styles = list(styles)
+    if not styles:
+        raise UsageError("--style: at least one style image is needed")
+    return styles
+
+
+@functools.lru_cache(maxsize=2)
+def engine_for(network: tuple) -> Engine:
+    """Engines are costly (network, weights, compilation): reuse one per network configuration."""
+    weights, pooling, content_layers, style_layers, layer_weights, precision = network
+    return Engine(
+        StyleOptions(
+            weights=weights,
+            pooling=pooling,
+            content_layers=content_layers,
+            style_layers=style_layers,
+            style_layer_weights=layer_weights,
+            precision=precision,
+        )
+    )
+
+
+def get_engine(o: StyleOptions) -> Engine:
+    return engine_for(
+        (o.weights, o.pooling, o.content_layers, o.style_layers, o.style_layer_weights, o.precision)
+    )
+
+
+def blend_weights(o: StyleOptions, count: int) -> tuple[float, ...]:
+    raw = o.style_blend or (1.0,) * count
+    if len(raw) != count:
+        raise UsageError(f"--style-blend: {len(raw)} weights for {count} style images")
+    return tuple(w / sum(raw) for w in raw)
+
+
+def coefficients(o: StyleOptions, temporal: float = 0.0) -> tuple[float, float, float, float]:
+    return (o.content_weight, o.style_weight, o.tv_weight, temporal)
+
+
+def luminance(rgb: np.ndarray) -> np.ndarray:
+    """Y of YCrCb (BT.601), replicated to three channels."""
+    y = cv2.cvtColor(np.clip(rgb, 0, 255).astype(np.float32) / 255.0, cv2.COLOR_RGB2YCrCb)[..., 0]
+    return np.repeat(y[..., None] * 255.0, 3, axis=2)
+
+
+def match_luminance(style_y: np.ndarray, content_y: np.ndarray) -> np.ndarray:
+    """Shift and scale the style's luminance to the content's mean and spread (Gatys et al. 2016b)."""
+    scale = content_y.std() / max(style_y.std(), 1e-6)
+    return np.clip((style_y - style_y.mean()) * scale + content_y.mean(), 0, 255)
+
+
+def with_content_colors(result_rgb: np.ndarray, content_rgb: np.ndarray) -> np.ndarray:
+    """The result's luminance with the content's chroma: --preserve-colors."""
+    res = cv2.cvtColor(np.clip(result_rgb, 0, 255).astype(np.float32) / 255.0, cv2.COLOR_RGB2YCrCb)
+    con = cv2.cvtColor(np.clip(content_rgb, 0, 255).astype(np.float32) / 255.0, cv2.COLOR_RGB2YCrCb)
+    con[..., 0] = res[..., 0]
+    return np.clip(cv2.cvtColor(con, cv2.COLOR_YCrCb2RGB) * 255.0, 0, 255)
+
+
+def prepare_styles(styles: list[np.ndarray], size: tuple[int, int], o: StyleOptions, content: np.ndarray) -> list[np.ndarray]:
+    """Style images scaled so their longest side is style_scale × the working longest side."""
+    longest = max(1, round(max(size) * o.style_scale))
+    out = []
+    for style in styles:
+        w, h = fit_size(style.shape[1], style.shape[0], longest)
+        style = resize(style, w, h)
+        if o.preserve_colors:
+            style = match_luminance(luminance(style), luminance(content))
+        out.append(style.astype(np.float32))
+    return out
+
+
+def initial_image(init: str, content: np.ndarray, seed: int) -> np.ndarray:
+    if init == "content":
+        return content.copy()
+    if init == "noise":
+        return np.random.default_rng(seed).uniform(0, 255, content.shape).astype(np.float32)
+    start = as_rgb(init, "--init")
+    return resize(start, content.shape[1], content.shape[0]).astype(np.float32)
+
+
+def working_size(width: int, height: int, size: int | None) -> tuple[int, int]:
+    """The working resolution: longest side `size`, never enlarged beyond the input."""
+    if size is None or size >= max(width, height):
+        return width, height
+    return fit_size(width, height, size)
+
+
+def run_image(
+    content: ImageLike,
+    styles: ImageLike | Sequence[ImageLike],
+    options: StyleOptions,
+    on_iteration: IterationCallback | None = None,
+) -> tuple[np.ndarray, Result]:
+    """Stylise one image; returns (float RGB result at the working size, optimisation result)."""
+    content_rgb = as_rgb(content, "content")
+    style_list = [as_rgb(s, "style") for s in as_list(styles)]
+    blend = blend_weights(options, len(style_list))
+    w, h = working_size(content_rgb.shape[1], content_rgb.shape[0], options.size)
+    content_rgb = resize(content_rgb, w, h).astype(np.float32)
+    target_rgb = luminance(content_rgb) if options.preserve_colors else content_rgb
+    engine = get_engine(options)
+    grams = engine.style_targets(prepare_styles(style_list, (w, h), options, content_rgb), blend)
+    targets = engine.targets(target_rgb[None], grams, coefficients(options))
+    x0 = initial_image(options.init, target_rgb, options.seed)
+    result = engine.optimize(x0[None], targets, options.iterations, options.tol, on_iteration, options)
+    image = result.image[0]
+    if options.preserve_colors:
+        image = with_content_colors(image, content_rgb)
+    return image, result
+
+
+def to_uint8(image: np.ndarray) -> np.ndarray:
+    return np.clip(np.rint(image), 0, 255).astype(np.uint8)
+
+
+def stylize_image(content: ImageLike, styles: ImageLike | Sequence[ImageLike], **options) -> np.ndarray:
+    """Stylise ``content`` with one or more ``styles``; returns H×W×3 RGB uint8 at the working size.
+
+    ``options`` are the CLI's (``iterations``, ``style_weight``, ``weights``, ``size``...).
+    """
+    image, _ = run_image(content, styles, StyleOptions.from_kwargs(**options))
+    return to_uint8(image)
+
+
+def loss_terms(
+    content: ImageLike, image: ImageLike, styles: ImageLike | Sequence[ImageLike], **options
+) -> dict[str, float]:
+    """The unweighted components of METHOD.md section 2 and the weighted total, for ``image``.
+
+    Every array is evaluated at its own size (no resizing); ``image`` must match ``content``.
+    """
+    o = StyleOptions.from_kwargs(**options)
+    content_rgb, image_rgb = as_rgb(content, "content"), as_rgb(image, "image")
+    if content_rgb.shape != image_rgb.shape:
+        raise InputError(f"image: shape {image_rgb.shape} differs from the content's {content_rgb.shape}")
+    style_list = [as_rgb(s, "style") for s in as_list(styles)]
+    engine = get_engine(o)
+    grams = engine.style_targets(style_list, blend_weights(o, len(style_list)))
+    terms = engine.evaluate(image_rgb[None], engine.targets(content_rgb[None], grams, coefficients(o)))[0]
+    return {"content": float(terms[0]), "style": float(terms[1]), "tv": float(terms[2]), "total": float(terms[4])}

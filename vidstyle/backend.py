@@ -1,0 +1,55 @@
+"""The only backend-specific code: taking a gradient and compiling a function.
+
+Everything else is written with keras.ops and runs under KERAS_BACKEND=tensorflow or jax.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import keras
+
+TRACES: dict[str, int] = {}  # name -> times traced; tests check that steps are not retraced
+
+
+def name() -> str:
+    return keras.backend.backend()
+
+
+def count_trace(key: str) -> None:
+    """Call from inside a function to be compiled: the Python body runs only when it is traced."""
+    TRACES[key] = TRACES.get(key, 0) + 1
+
+
+def value_and_grad(fn: Callable) -> Callable:
+    """fn(x, *args) -> (total, aux)  ==>  g(x, *args) -> ((total, aux), d total / d x)."""
+    if name() == "jax":
+        import jax
+
+        return jax.value_and_grad(fn, has_aux=True)
+    if name() == "tensorflow":
+        import tensorflow as tf
+
+        def value_and_grad_tf(x, *args):
+            with tf.GradientTape() as tape:
+                tape.watch(x)
+                total, aux = fn(x, *args)
+            return (total, aux), tape.gradient(total, x)
+
+        return value_and_grad_tf
+    raise RuntimeError(f"unsupported Keras backend {name()!r}: use tensorflow or jax")
+
+
+def compile_fn(fn: Callable, jit_compile: bool = False) -> Callable:
+    """One compiled function: tf.function (XLA only when asked) or jax.jit."""
+    if name() == "jax":
+        import jax
+
+        return jax.jit(fn)
+    import tensorflow as tf
+
+    return tf.function(fn, jit_compile=jit_compile, reduce_retracing=True)
+
+
+def to_numpy(x):
+    return keras.ops.convert_to_numpy(x)

@@ -1,0 +1,84 @@
+"""Progress display (tqdm) and the image job the CLI runs; library code only logs."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import time
+from pathlib import Path
+
+import numpy as np
+from tqdm import tqdm
+
+from . import backend
+from .config import StyleOptions
+from .report import REPORT_VERSION, config_dict, frame_entries, plot_losses, write_report
+
+log = logging.getLogger(__name__)
+
+
+def short(value: float) -> str:
+    return f"{value:.3g}"
+
+
+class IterationBar:
+    """The current frame's iterations, with the loss terms in the postfix."""
+
+    def __init__(self, total: int, quiet: bool, desc: str = "iterations", position: int = 0):
+        self.bar = tqdm(total=total, desc=desc, unit="it", disable=quiet, leave=position == 0,
+                        position=position, dynamic_ncols=True)
+
+    def reset(self, total: int, desc: str) -> None:
+        self.bar.reset(total=total)
+        self.bar.set_description(desc)
+
+    def update(self, iteration: int, terms: np.ndarray, image=None) -> None:
+        row = terms.sum(axis=0)
+        self.bar.set_postfix_str(
+            f"content {short(row[0])} style {short(row[1])} tv {short(row[2])} "
+            + (f"temporal {short(row[3])} " if row[3] else "")
+            + f"total {short(row[4])}",
+            refresh=False,
+        )
+        self.bar.n = min(iteration, self.bar.total)
+        self.bar.refresh()
+
+    def close(self) -> None:
+        self.bar.close()
+
+
+def image_run(source: Path, styles: list[str], output: Path, options: StyleOptions, args: argparse.Namespace) -> int:
+    from .api import run_image, to_uint8
+    from .images import read_image, write_image
+
+    start = time.perf_counter()
+    content = read_image(source)
+    style_images = [read_image(s) for s in styles]
+    bar = IterationBar(options.iterations, args.quiet)
+    try:
+        image, result = run_image(content, style_images, options, on_iteration=bar.update)
+    finally:
+        bar.close()
+    write_image(output, to_uint8(image))
+    seconds = time.perf_counter() - start
+    report = {
+        "version": REPORT_VERSION,
+        "input": str(source),
+        "output": str(output),
+        "size": [int(image.shape[1]), int(image.shape[0])],
+        "weights": options.weights,
+        "backend": backend.name(),
+        "config": config_dict(options) | {"style": list(styles)},
+        "frames": frame_entries(result, 0),
+        "seconds": seconds,
+    }
+    if args.report:
+        write_report(args.report, report)
+    if args.plot:
+        plot_losses(args.plot, report)
+    final = report["frames"][0]["final"]
+    log.info(
+        "wrote %s: %d iterations in %.1f s, content %s style %s tv %s total %s",
+        output, result.iterations, seconds, *(short(final[k]) for k in ("content", "style", "tv", "total")),
+    )
+    return 0

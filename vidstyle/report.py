@@ -1,0 +1,96 @@
+"""The run report (JSON, version 1) and the loss-curve plot."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import math
+from pathlib import Path
+
+import numpy as np
+
+from .images import write_bytes_atomic
+from .optimize import TERMS, Result
+
+REPORT_VERSION = 1
+
+
+def terms_dict(row: np.ndarray) -> dict[str, float]:
+    return {name: float(v) for name, v in zip(TERMS, row, strict=True)}
+
+
+def frame_entries(result: Result, first_index: int, seconds: float | None = None) -> list[dict]:
+    """One report entry per frame of a (batched) optimisation result."""
+    entries = []
+    count = result.history.shape[1]
+    for b in range(count):
+        rows = result.history[:, b, :]
+        entries.append(
+            {
+                "index": first_index + b,
+                "iterations": result.iterations,
+                "seconds": (seconds if seconds is not None else result.seconds) / count,
+                "initial": terms_dict(rows[0]),
+                "final": terms_dict(rows[-1]),
+                "history": [[i, *map(float, row)] for i, row in enumerate(rows)],
+            }
+        )
+    return entries
+
+
+def config_dict(options) -> dict:
+    def plain(value):
+        return list(value) if isinstance(value, tuple) else value
+
+    return {k: plain(v) for k, v in dataclasses.asdict(options).items()}
+
+
+def write_report(path: str | Path, report: dict) -> None:
+    def clean(value):  # JSON has no NaN/inf
+        if isinstance(value, float) and not math.isfinite(value):
+            return None
+        if isinstance(value, dict):
+            return {k: clean(v) for k, v in value.items()}
+        if isinstance(value, list):
+            return [clean(v) for v in value]
+        return value
+
+    write_bytes_atomic(path, (json.dumps(clean(report), indent=1) + "\n").encode())
+
+
+def plot_losses(path: str | Path, report: dict) -> None:
+    """Content, style, TV, temporal and total against iterations, log scale; E_warp per frame pair."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    frames = report["frames"]
+    pairs = (report.get("warp_error") or {}).get("pairs") or []
+    fig, axes = plt.subplots(1, 2 if pairs else 1, figsize=(12 if pairs else 7, 4.5), squeeze=False)
+    ax = axes[0][0]
+    colours = {"content": "tab:blue", "style": "tab:red", "tv": "tab:green", "temporal": "tab:purple", "total": "black"}
+    for j, name in enumerate(TERMS, start=1):
+        for frame in frames:
+            hist = np.asarray(frame["history"], dtype=float)
+            if hist.size == 0 or not np.any(hist[:, j] > 0):
+                continue
+            alpha = 1.0 if len(frames) == 1 else 0.4
+            ax.plot(hist[:, 0], hist[:, j], color=colours[name], alpha=alpha, lw=1)
+        ax.plot([], [], color=colours[name], label=name)  # one legend entry per term
+    ax.set_yscale("log")
+    ax.set_xlabel("iteration")
+    ax.set_ylabel("loss (unweighted components; total as optimised)")
+    ax.set_title(f"{len(frames)} frame(s)")
+    ax.legend()
+    if pairs:
+        ax2 = axes[0][1]
+        ax2.plot(range(1, len(pairs) + 1), pairs, marker=".")
+        ax2.set_xlabel("frame pair (t-1, t)")
+        ax2.set_ylabel("warping error")
+        ax2.set_title(f"E_warp = {report['warp_error']['output']:.5f}")
+    fig.tight_layout()
+    tmp = Path(path).with_name("." + Path(path).name + ".tmp" + Path(path).suffix)
+    fig.savefig(tmp, dpi=100)
+    plt.close(fig)
+    tmp.replace(path)
