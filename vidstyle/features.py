@@ -72,7 +72,7 @@ def _reference_vgg19(weights: str) -> keras.Model:
     except Exception as exc:  # noqa: BLE001 - Keras raises many types for a failed download or load
         if weights == "imagenet":
             raise WeightsError(
-                f"cannot get the VGG19 ImageNet weights ({type(exc).__name__}): put {WEIGHTS_FILE} "
+                f"cannot get the VGG19 ImageNet weights ({str(exc)[:100] or type(exc).__name__}): put {WEIGHTS_FILE} "
                 f"(from {WEIGHTS_URL}) in {keras_cache_dir()}/, or pass --weights PATH to a local "
                 "copy (or set VIDSTYLE_WEIGHTS); --weights random runs without them (no real style)"
             ) from None

@@ -1,0 +1,161 @@
+"""loss_terms and stylize_image against independent NumPy / Keras computations (METHOD.md 2-3)."""
+
+from __future__ import annotations
+
+import keras
+import numpy as np
+import pytest
+
+import vidstyle
+from vidstyle import backend
+from vidstyle.api import get_engine
+from vidstyle.config import DEFAULT_STYLE_LAYERS, StyleOptions
+from conftest import smooth_image
+
+CONTENT = "block5_conv2"
+
+
+def keras_features(weights_file: str, image_rgb: np.ndarray, names) -> dict[str, np.ndarray]:
+    """Features from Keras' own VGG19 and its own preprocess_input: independent of vidstyle."""
+    base = keras.applications.VGG19(include_top=False, weights=weights_file, input_shape=(None, None, 3))
+    model = keras.Model(base.input, [base.get_layer(n).output for n in names])
+    x = keras.applications.vgg19.preprocess_input(image_rgb[None].astype(np.float32).copy())
+    return {n: keras.ops.convert_to_numpy(f)[0].astype(np.float64) for n, f in zip(names, model(x))}
+
+
+def np_gram(f: np.ndarray) -> np.ndarray:
+    flat = f.reshape(-1, f.shape[-1])
+    return flat.T @ flat / flat.shape[0]
+
+
+def np_tv(x: np.ndarray) -> float:
+    x = x.astype(np.float64)
+    base = x[:-1, :-1]
+    return float(np.sqrt((x[1:, :-1] - base) ** 2 + (x[:-1, 1:] - base) ** 2 + 1e-4).sum())
+
+
+@pytest.fixture(scope="module")
+def images(rng):
+    return {
+        "content": smooth_image(rng, 40, 48),
+        "image": rng.uniform(0, 255, (40, 48, 3)).astype(np.float32),
+        "style1": smooth_image(rng, 56, 56),
+        "style2": rng.uniform(0, 255, (36, 44, 3)).astype(np.float32),
+    }
+
+
+def test_loss_terms_equal_numpy_reference(weights_file, images):
+    names = (CONTENT, *DEFAULT_STYLE_LAYERS)
+    fx = keras_features(weights_file, images["image"], names)
+    fp = keras_features(weights_file, images["content"], names)
+    fs1 = keras_features(weights_file, images["style1"], names)
+    fs2 = keras_features(weights_file, images["style2"], names)
+    blend = (0.25, 0.75)
+    content = 0.5 * ((fx[CONTENT] - fp[CONTENT]) ** 2).sum()
+    style = style_obj = 0.0
+    for n in DEFAULT_STYLE_LAYERS:
+        target = blend[0] * np_gram(fs1[n]) + blend[1] * np_gram(fs2[n])
+        diff = np_gram(fx[n]) - target
+        style += 0.2 * (diff**2).sum() / (4 * diff.shape[0] ** 2)
+        style_obj += 0.2 * (diff**2).mean()
+    tv = np_tv(images["image"])
+    total = 1e4 * ((fx[CONTENT] - fp[CONTENT]) ** 2).mean() + 1e-2 * style_obj + 5.0 * tv / (39 * 47 * 3)
+
+    got = vidstyle.loss_terms(
+        images["content"], images["image"], [images["style1"], images["style2"]],
+        weights=weights_file, style_blend=(1, 3), tv_weight=5.0,
+    )
+    assert set(got) == {"content", "style", "tv", "total"}
+    for key, expected in (("content", content), ("style", style), ("tv", tv), ("total", total)):
+        np.testing.assert_allclose(got[key], expected, rtol=2e-3, err_msg=key)
+
+
+def tutorial_objective(weights_file: str, image_rgb, content_rgb, style_rgb) -> float:
+    """The TensorFlow tutorial's style_content_loss, written from its description, on [0,1] images."""
+    names = (CONTENT, *DEFAULT_STYLE_LAYERS)
+
+    def outputs(img01):
+        feats = keras_features(weights_file, img01 * 255.0, names)
+        grams = {n: np.einsum("ijc,ijd->cd", feats[n], feats[n]) / (feats[n].shape[0] * feats[n].shape[1])
+                 for n in DEFAULT_STYLE_LAYERS}
+        return feats[CONTENT], grams
+
+    gen_c, gen_s = outputs(image_rgb / 255.0)
+    tgt_c, _ = outputs(content_rgb / 255.0)
+    _, tgt_s = outputs(style_rgb / 255.0)
+    style_loss = sum(((gen_s[n] - tgt_s[n]) ** 2).mean() for n in DEFAULT_STYLE_LAYERS) * 1e-2 / 5
+    content_loss = ((gen_c - tgt_c) ** 2).mean() * 1e4 / 1
+    return style_loss + content_loss
+
+
+@pytest.mark.parametrize("shape", [(40, 48), (64, 80)])
+def test_content_and_style_objective_is_the_tutorials(weights_file, rng, shape):
+    h, w = shape
+    content, image, style = smooth_image(rng, h, w), rng.uniform(0, 255, (h, w, 3)).astype(np.float32), smooth_image(rng, 48, 48)
+    ours = vidstyle.loss_terms(content, image, style, weights=weights_file, tv_weight=0.0)["total"]
+    np.testing.assert_allclose(ours, tutorial_objective(weights_file, image, content, style), rtol=2e-3)
+
+
+def test_gradient_matches_finite_differences(rng):
+    options = StyleOptions(weights="random", style_layers=("block1_conv1", "block2_conv1"),
+                           content_layers=("block2_conv2",), tv_weight=10.0)
+    engine = get_engine(options)
+    content, style = smooth_image(rng, 16, 16), smooth_image(rng, 16, 16)
+    x = smooth_image(rng, 16, 16)[None]
+    targets = engine.targets(content[None], engine.style_targets([style], [1.0]), (1e4, 1e-2, 10.0, 0.0))
+    grad = engine.gradient(x, targets).astype(np.float64)
+    total = lambda img: float(engine.evaluate(img, targets)[0, 4])  # noqa: E731
+    for _ in range(3):
+        d = rng.normal(size=x.shape).astype(np.float32)
+        d /= np.linalg.norm(d)
+        h = 0.5
+        numeric = (total(x + h * d) - total(x - h * d)) / (2 * h)
+        analytic = float((grad * d).sum())
+        np.testing.assert_allclose(analytic, numeric, rtol=0.03, atol=1e-3 * abs(total(x)))
+
+
+@pytest.mark.parametrize("optimizer", ["adam", "lbfgs"])
+def test_no_retrace_between_iterations_and_images(rng, optimizer):
+    options = StyleOptions(weights="random", optimizer=optimizer, size=32, iterations=4, tol=0.0)
+    before = dict(backend.TRACES)
+    for seed in range(3):
+        out = vidstyle.stylize_image(smooth_image(rng, 32, 32), smooth_image(rng, 32, 32),
+                                     weights="random", optimizer=optimizer, size=32, iterations=4, tol=0.0,
+                                     content_weight=1e4 * (seed + 1), lr=4.0 + seed)
+        assert out.shape == (32, 32, 3) and out.dtype == np.uint8
+    key = "adam" if optimizer == "adam" else "gradient"
+    assert backend.TRACES[key] - before.get(key, 0) <= 1, backend.TRACES
+    del options
+
+
+def test_optimizers_reduce_loss_and_respect_bounds(rng):
+    content, style = smooth_image(rng, 32, 32), smooth_image(rng, 32, 32)
+    for optimizer in ("adam", "lbfgs"):
+        o = StyleOptions(weights="random", optimizer=optimizer, size=32, iterations=50, tol=0.0, lr=2.0)
+        image, result = vidstyle.api.run_image(content, style, o)
+        assert result.iterations == 50, optimizer
+        assert result.history[-1, 0, 4] < 0.85 * result.history[0, 0, 4], optimizer
+        assert image.min() >= 0 and image.max() <= 255
+
+
+def test_tol_stops_early(rng):
+    content, style = smooth_image(rng, 32, 32), smooth_image(rng, 32, 32)
+    o = StyleOptions(weights="random", optimizer="adam", size=32, iterations=400, tol=0.05)
+    _, result = vidstyle.api.run_image(content, style, o)
+    assert result.iterations < 400
+
+
+def test_preserve_colors_keeps_content_chroma(rng):
+    import cv2
+
+    content, style = smooth_image(rng, 32, 32), smooth_image(rng, 32, 32)[..., ::-1].copy()
+    out = vidstyle.stylize_image(content, style, weights="random", size=32, iterations=10, preserve_colors=True)
+    chroma = lambda im: cv2.cvtColor(im.astype(np.uint8), cv2.COLOR_RGB2YCrCb)[..., 1:].astype(float)  # noqa: E731
+    assert np.abs(chroma(out) - chroma(content)).mean() < 2.0
+
+
+def test_unknown_option_is_a_usage_error():
+    from vidstyle.errors import UsageError
+
+    with pytest.raises(UsageError, match="unknown option"):
+        vidstyle.stylize_image(np.zeros((32, 32, 3)), np.zeros((32, 32, 3)), weigths="random")

@@ -1,0 +1,281 @@
+"""Decoding and encoding: round trips on tiny clips made here, frame folders, time parsing."""
+
+from __future__ import annotations
+
+import logging
+import subprocess
+import wave
+from fractions import Fraction
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from vidstyle.encode import VideoWriter, write_frame
+from vidstyle.errors import IncompleteInputError, InputError, OutputError, UsageError
+from vidstyle.video import (
+    as_fraction,
+    audio_duration,
+    ffmpeg_exe,
+    frame_name,
+    iter_frames,
+    list_frames,
+    parse_time,
+    probe,
+)
+
+NTSC = Fraction(30000, 1001)
+
+
+def make_frames(count: int, width: int = 48, height: int = 32, seed: int = 0) -> list[np.ndarray]:
+    """Smooth frames that differ from each other (a moving gradient plus a bright square)."""
+    rng = np.random.default_rng(seed)
+    base = rng.integers(0, 256, (height // 8 + 1, width // 8 + 1, 3)).astype(np.uint8)
+    base = cv2.resize(base, (width, height), interpolation=cv2.INTER_LINEAR)
+    frames = []
+    for i in range(count):
+        frame = np.roll(base, i, axis=1).copy()
+        frame[4:12, (2 * i) % (width - 8):(2 * i) % (width - 8) + 8] = 255
+        frames.append(frame)
+    return frames
+
+
+def write_clip(path: Path, frames: list[np.ndarray], fps: Fraction | float, **kwargs) -> Path:
+    with VideoWriter(path, fps, **kwargs) as out:
+        for frame in frames:
+            out.write(frame)
+    return path
+
+
+def write_wav(path: Path, seconds: float, rate: int = 22050) -> Path:
+    t = np.arange(int(seconds * rate)) / rate
+    with wave.open(str(path), "wb") as wav:
+        wav.setnchannels(1)
+        wav.setsampwidth(2)
+        wav.setframerate(rate)
+        wav.writeframes((np.sin(2 * np.pi * 440 * t) * 12000).astype(np.int16).tobytes())
+    return path
+
+
+@pytest.fixture(scope="module")
+def wav(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return write_wav(tmp_path_factory.mktemp("audio") / "tone.wav", 3.0)
+
+
+# --- round trips --------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("fps", [NTSC, Fraction(25), Fraction(10)])
+def test_round_trip_keeps_count_fps_and_sound(tmp_path: Path, wav: Path, fps: Fraction) -> None:
+    frames = make_frames(15)
+    clip = write_clip(tmp_path / "clip.mp4", frames, fps, audio_from=wav)
+    info = probe(clip)
+    assert (info.frame_count, info.fps, info.width, info.height) == (15, fps, 48, 32)
+    assert info.has_audio and info.audio_codec == "aac" and not info.is_folder
+    assert audio_duration(clip) == pytest.approx(float(15 / fps), abs=float(1 / fps))
+    reader = iter_frames(clip)
+    decoded = list(reader)
+    assert [i for i, _ in decoded] == list(range(15))
+    assert reader.decoded == reader.expected == 15
+    reader.check_complete()
+    for index, got in decoded:
+        assert got.dtype == np.uint8 and got.shape == (32, 48, 3)
+        errors = [np.abs(got.astype(int) - want).mean() for want in frames]
+        # Lossy (4:2:0 chroma on saturated colours), but each frame is its own source's picture.
+        assert errors[index] < 10 and int(np.argmin(errors)) == index
+
+
+def test_clip_without_sound_stays_silent(tmp_path: Path) -> None:
+    silent = write_clip(tmp_path / "silent.mp4", make_frames(6), 25)
+    copy = write_clip(tmp_path / "copy.mp4", make_frames(6), 25, audio_from=silent)
+    for clip in (silent, copy):
+        assert not probe(clip).has_audio
+        assert audio_duration(clip) is None
+
+
+def test_sound_is_trimmed_to_the_requested_window(tmp_path: Path, wav: Path) -> None:
+    clip = write_clip(tmp_path / "part.mkv", make_frames(10), 10, audio_from=wav,
+                      audio_start=1.0, audio_duration=0.5)
+    assert audio_duration(clip) == pytest.approx(0.5, abs=0.1)
+
+
+@pytest.mark.parametrize("suffix", [".mkv", ".mov", ".avi"])
+def test_other_containers_report_exact_counts(tmp_path: Path, wav: Path, suffix: str) -> None:
+    clip = write_clip(tmp_path / f"clip{suffix}", make_frames(8), NTSC, audio_from=wav)
+    info = probe(clip)
+    assert (info.frame_count, info.fps, info.has_audio) == (8, NTSC, True)
+    reader = iter_frames(clip, info=info)
+    assert sum(1 for _ in reader) == 8
+    reader.check_complete()
+
+
+def test_odd_size_is_padded_to_even(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    with caplog.at_level(logging.INFO, logger="vidstyle"):
+        clip = write_clip(tmp_path / "odd.mp4", make_frames(3, 33, 25), 10)
+    assert "padded to 34x26" in caplog.text
+    assert (probe(clip).width, probe(clip).height) == (34, 26)
+
+
+def test_range_and_stride(tmp_path: Path) -> None:
+    clip = write_clip(tmp_path / "c.mp4", make_frames(12), 10)
+    reader = iter_frames(clip, start=2, end=10, every=3)
+    assert [i for i, _ in reader] == [2, 5, 8]
+    assert reader.decoded == reader.expected == 3
+    with pytest.raises(UsageError):
+        iter_frames(clip, start=12)
+    with pytest.raises(UsageError):
+        iter_frames(clip, every=0)
+
+
+def test_rotation_is_applied(tmp_path: Path) -> None:
+    clip = write_clip(tmp_path / "c.mp4", make_frames(3), 10)
+    rotated = tmp_path / "rotated.mp4"
+    subprocess.run([ffmpeg_exe(), "-v", "error", "-display_rotation", "90", "-i", str(clip),
+                    "-c", "copy", str(rotated)], check=True)
+    info = probe(rotated)
+    assert (info.width, info.height, info.rotation) == (32, 48, 270)
+    assert next(iter(iter_frames(rotated)))[1].shape == (48, 32, 3)
+
+
+# --- failures ------------------------------------------------------------------------------
+
+
+def test_failure_leaves_output_untouched(tmp_path: Path) -> None:
+    out = tmp_path / "out.mp4"
+    out.write_bytes(b"old")
+    with pytest.raises(RuntimeError):
+        with VideoWriter(out, 10) as writer:
+            writer.write(make_frames(1)[0])
+            raise RuntimeError("boom")
+    assert out.read_bytes() == b"old"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out.mp4"]  # no temp file left
+
+
+@pytest.mark.parametrize("count", [1, 40])
+def test_encoder_failure_is_an_output_error(tmp_path: Path, count: int) -> None:
+    with pytest.raises(OutputError, match="no-such-codec"):
+        write_clip(tmp_path / "bad.mp4", make_frames(count), 10, codec="no-such-codec")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_zero_frames(tmp_path: Path, wav: Path) -> None:
+    with pytest.raises(OutputError, match="no frames"):
+        with VideoWriter(tmp_path / "empty.mp4", 10):
+            pass
+    assert list(tmp_path.iterdir()) == []
+    empty = tmp_path / "zero.mp4"
+    subprocess.run([ffmpeg_exe(), "-v", "error", "-f", "lavfi", "-i", "color=size=32x32:rate=10",
+                    "-frames:v", "0", str(empty)], check=True)
+    sound_only = tmp_path / "sound.mp4"
+    subprocess.run([ffmpeg_exe(), "-v", "error", "-i", str(wav), "-c:a", "aac", str(sound_only)], check=True)
+    for path in (empty, sound_only):
+        with pytest.raises(InputError, match=path.name):
+            probe(path)
+
+
+def test_not_a_video(tmp_path: Path) -> None:
+    fake = tmp_path / "fake.mp4"
+    fake.write_text("this is not a video")
+    with pytest.raises(InputError, match="fake.mp4"):
+        probe(fake)
+    with pytest.raises(InputError, match="missing.mp4"):
+        probe(tmp_path / "missing.mp4")
+    with pytest.raises(UsageError):
+        VideoWriter(tmp_path / "out.webm", 10)
+
+
+def test_truncated_video_decodes_what_it_can(tmp_path: Path) -> None:
+    frames = [np.random.default_rng(i).integers(0, 256, (48, 64, 3), dtype=np.uint8) for i in range(20)]
+    clip = write_clip(tmp_path / "full.mp4", frames, 10)  # noise: the frame data dwarfs the header
+    data = clip.read_bytes()
+    cut = tmp_path / "cut.mp4"
+    cut.write_bytes(data[: len(data) // 2])
+    reader = iter_frames(cut)
+    got = [i for i, _ in reader]  # must not raise mid-way
+    assert 0 < reader.decoded < reader.expected == 20
+    assert got == list(range(reader.decoded))
+    with pytest.raises(IncompleteInputError) as excinfo:
+        reader.check_complete()
+    assert excinfo.value.exit_code == 3 and "cut.mp4" in str(excinfo.value)
+
+
+# --- frame folders -------------------------------------------------------------------------
+
+
+def test_frame_folder_natural_order(tmp_path: Path) -> None:
+    frames = make_frames(4, 16, 12)
+    names = ["frame10.png", "frame2.JPG", "frame1.PNG", "Frame3.bmp"]
+    for name, frame in zip(names, frames, strict=True):
+        cv2.imwrite(str(tmp_path / name), cv2.cvtColor(frame, cv2.COLOR_RGB2BGR))
+    (tmp_path / "notes.txt").write_text("not a frame")
+    assert [p.name for p in list_frames(tmp_path)] == ["frame1.PNG", "frame2.JPG", "Frame3.bmp", "frame10.png"]
+    info = probe(tmp_path)
+    assert (info.is_folder, info.frame_count, info.fps, info.width, info.height) == (True, 4, 25, 16, 12)
+    assert probe(tmp_path, fps=NTSC).fps == NTSC
+    reader = iter_frames(tmp_path, start=1)
+    decoded = list(reader)
+    assert [i for i, _ in decoded] == [1, 2, 3]
+    np.testing.assert_array_equal(decoded[2][1], frames[0])  # frame10.png comes last
+    reader.check_complete()
+
+
+def test_frame_folder_odd_size_names_the_file(tmp_path: Path) -> None:
+    for i in range(3):
+        write_frame(tmp_path, i, np.zeros((12, 16, 3), np.uint8))
+    write_frame(tmp_path, 3, np.zeros((12, 18, 3), np.uint8))
+    with pytest.raises(InputError, match=r"frame_000003\.png.*18x12.*16x12"):
+        list_frames(tmp_path)
+
+
+def test_frame_folder_errors(tmp_path: Path) -> None:
+    with pytest.raises(InputError, match="no images"):
+        list_frames(tmp_path)
+    write_frame(tmp_path, 0, np.zeros((12, 16, 3), np.uint8))
+    (tmp_path / frame_name(1)).write_bytes(b"garbage")
+    with pytest.raises(InputError, match=frame_name(1)):
+        list(iter_frames(tmp_path))
+
+
+def test_frame_name() -> None:
+    assert frame_name(1) == "frame_000001.png"
+    assert frame_name(1234567) == "frame_1234567.png"
+    with pytest.raises(ValueError):
+        frame_name(-1)
+
+
+# --- times and rates -----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("text", "fps", "frame"), [
+    ("120", 25, 120), ("0", 25, 0), ("12.5s", 10, 125), ("1.5s", NTSC, 44), (".5s", 10, 5),
+    ("00:01:02.5", 25, 1562), ("01:02.5", 25, 1562), ("1:00:00", 10, 36000), (" 3s ", 10, 30),
+])
+def test_parse_time(text: str, fps: Fraction | int, frame: int) -> None:
+    assert parse_time(text, fps) == frame
+
+
+@pytest.mark.parametrize("text", ["-3", "-1.5s", "abc", "12.5", "", "1:75", "1:61:00", "1:2:3:4", "5 s"])
+def test_parse_time_rejects(text: str) -> None:
+    with pytest.raises(UsageError):
+        parse_time(text, 25)
+
+
+@settings(max_examples=50, deadline=None)
+@given(st.integers(0, 10**6), st.sampled_from([NTSC, Fraction(25), Fraction(24000, 1001)]))
+def test_parse_time_seconds_of_a_frame_start(frame: int, fps: Fraction) -> None:
+    seconds = Fraction(frame) / fps
+    text = f"{float(seconds) + 1e-6:.6f}s"  # just after the frame starts
+    assert parse_time(text, fps) == frame
+
+
+def test_as_fraction() -> None:
+    assert as_fraction(29.97002997002997) == NTSC
+    assert as_fraction(29.97) == NTSC
+    assert as_fraction(23.976) == Fraction(24000, 1001)
+    assert as_fraction(25.0) == Fraction(25)
+    assert as_fraction("30000/1001") == NTSC and as_fraction("29.97") == NTSC
+    with pytest.raises(UsageError):
+        as_fraction(0)

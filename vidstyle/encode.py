@@ -1,0 +1,221 @@
+"""Encoding: RGB uint8 frames → a video file, with the source's sound muxed back in.
+
+Frames go to ffmpeg through `imageio_ffmpeg.write_frames` into a temporary file beside the
+output; the sound is added in a second ffmpeg pass (video copied, audio re-encoded), and only
+a finished file is renamed over the output, so a crash never leaves half a video behind.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import subprocess
+import tempfile
+from collections.abc import Generator
+from dataclasses import dataclass
+from fractions import Fraction
+from pathlib import Path
+from types import TracebackType
+
+import imageio_ffmpeg
+import numpy as np
+
+from .errors import OutputError, UsageError
+from .images import write_image
+from .video import as_fraction, audio_duration, ffmpeg_exe, frame_name
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class _Format:
+    codec: str
+    audio_codec: str
+    extra: tuple[str, ...] = ()
+
+
+# AVI gets MJPEG and MP3: H.264 with B-frames and AAC are poorly supported in that container.
+FORMATS: dict[str, _Format] = {
+    ".mp4": _Format("libx264", "aac", ("-movflags", "+faststart")),
+    ".mov": _Format("libx264", "aac", ("-movflags", "+faststart")),
+    ".mkv": _Format("libx264", "aac"),
+    ".avi": _Format("mjpeg", "libmp3lame"),
+}
+
+
+def _quality_args(codec: str, crf: int) -> list[str]:
+    if codec in ("libx264", "libx265"):
+        return ["-crf", str(crf)]
+    if codec == "mjpeg":
+        return ["-q:v", "3"]  # crf has no meaning here; 2-4 is visually lossless
+    return []
+
+
+def _umask() -> int:
+    mask = os.umask(0o022)  # reading the umask means setting it; put it straight back
+    os.umask(mask)
+    return mask
+
+
+def _pix_fmt(codec: str) -> str:
+    """4:2:0 for players' sake; JPEG-based codecs want the full-range variant."""
+    return "yuvj420p" if codec == "mjpeg" else "yuv420p"
+
+
+def _even(frame: np.ndarray) -> np.ndarray:
+    """Pad an odd width or height by repeating the last column/row (4:2:0 needs even sizes)."""
+    h, w = frame.shape[:2]
+    if h % 2 == 0 and w % 2 == 0:
+        return frame
+    return np.pad(frame, ((0, h % 2), (0, w % 2), (0, 0)), mode="edge")
+
+
+class VideoWriter:
+    """Context manager writing RGB uint8 frames to `path`; the output appears only on success."""
+
+    def __init__(self, path: str | os.PathLike, fps: Fraction | float, *, codec: str | None = None,
+                 crf: int = 18, audio_from: str | os.PathLike | None = None,
+                 audio_start: float = 0.0, audio_duration: float | None = None,
+                 audio_bitrate: str = "160k") -> None:
+        self.path = Path(path)
+        suffix = self.path.suffix.lower()
+        if suffix not in FORMATS:
+            raise UsageError(f"{self.path}: unsupported video suffix {suffix!r} "
+                             f"(expected one of {', '.join(FORMATS)})")
+        if not 0 <= crf <= 51:
+            raise UsageError(f"crf must be within 0..51, got {crf}")
+        if audio_start < 0 or (audio_duration is not None and audio_duration <= 0):
+            raise UsageError(f"bad sound window: start {audio_start} s, duration {audio_duration} s")
+        self.format = FORMATS[suffix]
+        self.codec = codec or self.format.codec
+        self.fps = as_fraction(fps)
+        self.crf = crf
+        self.audio_from = Path(audio_from) if audio_from is not None else None
+        self.audio_start = audio_start
+        self.audio_duration = audio_duration
+        self.audio_bitrate = audio_bitrate
+        self.frames_written = 0
+        self._size: tuple[int, int] | None = None  # (width, height) of the frames given
+        self._encoder: Generator[None, bytes, None] | None = None
+        self._temps: list[Path] = []
+        self._closed = False
+
+    def __enter__(self) -> VideoWriter:
+        return self
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        if exc_type is None:
+            self.close()
+        else:
+            self.abort()
+
+    def _temp(self, tag: str) -> Path:
+        folder = self.path.parent
+        try:
+            fd, name = tempfile.mkstemp(prefix=f".{self.path.stem}.", suffix=f".{tag}{self.path.suffix}",
+                                        dir=folder)
+        except OSError as exc:
+            raise OutputError(f"{self.path}: cannot write in {folder} ({exc.strerror})") from None
+        os.close(fd)
+        self._temps.append(Path(name))
+        return Path(name)
+
+    def _start(self, width: int, height: int) -> None:
+        out_w, out_h = width + width % 2, height + height % 2
+        if (out_w, out_h) != (width, height):
+            log.info("%s: odd size %dx%d padded to %dx%d by repeating the last column/row",
+                     self.path, width, height, out_w, out_h)
+        temp = self._temp("video")
+        self._encoder = imageio_ffmpeg.write_frames(
+            str(temp), (out_w, out_h), fps=self.fps, codec=self.codec, pix_fmt_out=_pix_fmt(self.codec),
+            quality=None, macro_block_size=1, ffmpeg_log_level="error",
+            output_params=[*_quality_args(self.codec, self.crf), *self.format.extra],
+        )
+        self._encoder.send(None)  # run up to the first `yield`
+        self._size = (width, height)
+
+    def write(self, frame_rgb: np.ndarray) -> None:
+        """Append one H×W×3 uint8 RGB frame; every frame must have the size of the first."""
+        if self._closed:
+            raise ValueError(f"{self.path}: write after close")
+        frame = np.asarray(frame_rgb)
+        if frame.dtype != np.uint8 or frame.ndim != 3 or frame.shape[2] != 3:
+            raise ValueError(f"expected an H×W×3 uint8 frame, got {frame.shape} {frame.dtype}")
+        height, width = frame.shape[:2]
+        if self._encoder is None:
+            self._start(width, height)
+        elif self._size != (width, height):
+            raise ValueError(f"frame {self.frames_written} is {width}x{height}, "
+                             f"the first was {self._size[0]}x{self._size[1]}")
+        try:
+            self._encoder.send(np.ascontiguousarray(_even(frame)))
+        except OSError:
+            self.abort()
+            raise OutputError(f"{self.path}: ffmpeg stopped at frame {self.frames_written} "
+                              f"(codec {self.codec!r}; its own message is above)") from None
+        self.frames_written += 1
+
+    def close(self) -> None:
+        """Finish the video, mux the sound in, and move the result onto the output path."""
+        if self._closed:
+            return
+        self._closed = True
+        if self._encoder is None:
+            self.abort()
+            raise OutputError(f"{self.path}: no frames were written")
+        self._encoder.close()
+        self._encoder = None
+        video = self._temps[0]
+        try:
+            if video.stat().st_size == 0:
+                raise OutputError(f"{self.path}: ffmpeg wrote nothing (codec {self.codec!r})")
+            final = self._mux(video) if self.audio_from is not None else video
+            os.chmod(final, 0o666 & ~_umask())  # mkstemp made it private; give it a normal file's mode
+            os.replace(final, self.path)
+        except OSError as exc:
+            raise OutputError(f"{self.path}: cannot write ({exc.strerror})") from None
+        finally:
+            self.abort()
+        log.info("%s: %d frames at %s fps written", self.path, self.frames_written, self.fps)
+
+    def abort(self) -> None:
+        """Stop ffmpeg and delete the temporary files; the output path is left untouched."""
+        self._closed = True
+        if self._encoder is not None:
+            self._encoder.close()
+            self._encoder = None
+        for temp in self._temps:
+            temp.unlink(missing_ok=True)
+        self._temps.clear()
+
+    def _mux(self, video: Path) -> Path:
+        """Return a temp file with the video copied and the source's sound (if any) in AAC."""
+        assert self.audio_from is not None
+        available = audio_duration(self.audio_from)
+        if available is None or available <= self.audio_start:
+            log.info("%s: no sound to carry over from %s", self.path, self.audio_from)
+            return video
+        length = self.audio_duration if self.audio_duration is not None else self.frames_written / self.fps
+        out = self._temp("mux")
+        cmd = [
+            ffmpeg_exe(), "-hide_banner", "-nostdin", "-y", "-v", "error",
+            "-i", str(video),
+            "-ss", f"{self.audio_start:.6f}", "-t", f"{float(length):.6f}", "-i", str(self.audio_from),
+            "-map", "0:v:0", "-map", "1:a:0", "-c:v", "copy",
+            "-c:a", self.format.audio_codec, "-b:a", self.audio_bitrate, *self.format.extra, str(out),
+        ]
+        done = subprocess.run(cmd, capture_output=True, check=False)
+        if done.returncode != 0:
+            tail = done.stderr.decode("utf-8", errors="replace").strip().splitlines()[-3:]
+            raise OutputError(f"{self.path}: adding the sound failed: {' / '.join(tail)}")
+        log.info("%s: sound from %s (%.2f s from %.2f s) muxed in", self.path, self.audio_from,
+                 float(length), self.audio_start)
+        return out
+
+
+def write_frame(folder: str | os.PathLike, index: int, frame_rgb: np.ndarray) -> Path:
+    """Write frame `index` as folder/frame_NNNNNN.png (atomically) and return its path."""
+    path = Path(folder) / frame_name(index)
+    write_image(path, frame_rgb)
+    return path

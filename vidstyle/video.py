@@ -1,0 +1,353 @@
+"""Decoding: probe a video or a frame folder, and stream its frames as RGB uint8.
+
+OpenCV decodes the pixels, one frame at a time, so a long video never sits in memory.
+The ffmpeg binary shipped with imageio-ffmpeg is asked what OpenCV does not say reliably:
+the exact frame rate, the sound track, the rotation and the true frame count (OpenCV
+estimates it from the duration for mkv/avi). Encoding lives in `encode.py`.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import os
+import re
+import subprocess
+from collections.abc import Iterator
+from dataclasses import dataclass
+from fractions import Fraction
+from pathlib import Path
+
+import cv2
+import imageio_ffmpeg
+import numpy as np
+
+from .errors import IncompleteInputError, InputError, UsageError
+from .images import IMAGE_SUFFIXES, read_image
+
+log = logging.getLogger(__name__)
+
+DEFAULT_FOLDER_FPS = Fraction(25)
+
+
+@dataclass(frozen=True)
+class StreamInfo:
+    """What the pipeline needs to know about a source before decoding it."""
+
+    path: Path
+    width: int  # after rotation, i.e. as the frames are yielded
+    height: int
+    fps: Fraction
+    frame_count: int
+    duration: float  # of the video stream: frame_count / fps
+    has_audio: bool
+    audio_codec: str | None
+    rotation: int  # clockwise degrees a player applies (OpenCV's convention)
+    variable_rate: bool  # best effort: ffmpeg's average and base rates disagree
+    is_folder: bool
+
+
+def ffmpeg_exe() -> str:
+    """The ffmpeg binary bundled with imageio-ffmpeg (or the one IMAGEIO_FFMPEG_EXE names)."""
+    return imageio_ffmpeg.get_ffmpeg_exe()
+
+
+def as_fraction(fps: Fraction | float | int | str) -> Fraction:
+    """An exact rate: a float like 29.97 becomes 30000/1001, 25.0 becomes 25."""
+    try:
+        exact = isinstance(fps, (Fraction, int)) or (isinstance(fps, str) and "/" in fps)
+        value = Fraction(fps) if exact else _snap_rate(float(fps))
+    except (ValueError, ZeroDivisionError):
+        raise UsageError(f"frame rate {fps!r} is not a number") from None
+    if value <= 0:
+        raise UsageError(f"frame rate must be positive, got {fps}")
+    return value
+
+
+def _snap_rate(value: float) -> Fraction:
+    """Undo the rounding of a printed or floating-point rate (NTSC rates are n*1000/1001)."""
+    if not math.isfinite(value) or value <= 0:
+        return Fraction(0)
+    if abs(value - round(value)) < 1e-3:
+        return Fraction(round(value))
+    ntsc = round(value * 1.001)
+    if abs(value - ntsc / 1.001) < 6e-3:
+        return Fraction(ntsc * 1000, 1001)
+    return Fraction(value).limit_denominator(1001)
+
+
+def _ffmpeg_stderr(args: list[str], timeout: float = 900.0) -> str:
+    """Run ffmpeg (argument list, no shell) and return its stderr; the exit code is ignored
+    because `ffmpeg -i file` without an output always exits 1."""
+    try:
+        done = subprocess.run(
+            [ffmpeg_exe(), "-hide_banner", "-nostdin", *args],
+            capture_output=True, timeout=timeout, check=False,
+        )
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        raise InputError(f"cannot run ffmpeg: {exc}") from None
+    return done.stderr.decode("utf-8", errors="replace")
+
+
+def _rate(video_line: str, unit: str) -> Fraction | None:
+    """A rate printed on ffmpeg's stream line, e.g. '29.97 fps' or '1k tbr'."""
+    match = re.search(rf"([\d.]+)(k?) {unit}\b", video_line)
+    if not match:
+        return None
+    value = float(match.group(1)) * (1000 if match.group(2) else 1)
+    snapped = _snap_rate(value)
+    return snapped if snapped > 0 else None
+
+
+def _rotation(stderr: str) -> int:
+    """Clockwise rotation from a display matrix (counter-clockwise in ffmpeg) or a rotate tag."""
+    match = re.search(r"rotation of (-?[\d.]+) degrees", stderr)
+    if match:
+        return round(-float(match.group(1))) % 360
+    match = re.search(r"^\s*rotate\s*:\s*(-?\d+)", stderr, re.MULTILINE)
+    return int(match.group(1)) % 360 if match else 0
+
+
+def _open_capture(path: Path) -> tuple[cv2.VideoCapture, bool]:
+    """Open a capture with OpenCV's own rotation on; say if we must rotate frames ourselves."""
+    cap = cv2.VideoCapture(str(path), cv2.CAP_FFMPEG)
+    if not cap.isOpened():
+        cap.release()
+        raise InputError(f"{path}: OpenCV cannot open this video")
+    cap.set(cv2.CAP_PROP_ORIENTATION_AUTO, 1)
+    manual = cap.get(cv2.CAP_PROP_ORIENTATION_AUTO) == 0
+    return cap, manual
+
+
+_ROTATE = {90: cv2.ROTATE_90_CLOCKWISE, 180: cv2.ROTATE_180, 270: cv2.ROTATE_90_COUNTERCLOCKWISE}
+
+
+def _to_rgb(bgr: np.ndarray, rotate_by: int) -> np.ndarray:
+    rgb = cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)
+    return cv2.rotate(rgb, _ROTATE[rotate_by]) if rotate_by in _ROTATE else rgb
+
+
+def probe(path: str | os.PathLike, *, fps: Fraction | float = DEFAULT_FOLDER_FPS) -> StreamInfo:
+    """Describe a video file or a frame folder (`fps` is used for folders only)."""
+    path = Path(path)
+    if not path.exists():
+        raise InputError(f"{path}: no such file or folder")
+    if path.is_dir():
+        frames = list_frames(path)
+        height, width = read_image(frames[0]).shape[:2]
+        rate = as_fraction(fps)
+        return StreamInfo(path, width, height, rate, len(frames), float(len(frames) / rate),
+                          False, None, 0, False, True)
+    return _probe_video(path)
+
+
+def _probe_video(path: Path) -> StreamInfo:
+    # One demuxing pass (no decoding): the header tells streams, rate and rotation; the packet
+    # count is exact where OpenCV only estimates (mkv, avi: duration × fps, audio tail included).
+    stderr = _ffmpeg_stderr(["-i", str(path), "-map", "0:v:0?", "-c", "copy", "-f", "null", "-"])
+    header = stderr.split("Output #", 1)[0]
+    if "Input #" not in header:
+        last = stderr.strip().splitlines()[-1:] or ["no output from ffmpeg"]
+        raise InputError(f"{path}: not a video ({last[0].strip()})")
+    video = re.search(r"Stream #\d+:\d+.*?: Video: (.*)", header)
+    if video is None:
+        raise InputError(f"{path}: no video stream, so no frames")
+    audio = re.search(r"Stream #\d+:\d+.*?: Audio: (\w+)", header)
+    avg, base = _rate(video.group(1), "fps"), _rate(video.group(1), "tbr")
+    rotation = _rotation(header)
+    packets = re.findall(r"frame=\s*(\d+)", stderr)
+    damaged = re.search(r"partial file|ended prematurely|corrupt|Invalid data|truncat", stderr, re.I)
+
+    cap, manual = _open_capture(path)
+    try:
+        ok, first = cap.read()
+        if not ok or first is None:
+            raise InputError(f"{path}: the video has no decodable frames")
+        cv_fps = cap.get(cv2.CAP_PROP_FPS)
+        announced = int(cap.get(cv2.CAP_PROP_FRAME_COUNT))
+    finally:
+        cap.release()
+    first = _to_rgb(first, rotation if manual else 0)
+
+    # r_frame_rate (tbr) is exact for constant-rate video; the average only wins when they
+    # disagree, i.e. the rate varies and the average gives the right duration.
+    variable = avg is not None and base is not None and abs(float(avg - base)) > 0.01 * float(base)
+    fps = (avg if variable else base or avg) or _snap_rate(cv_fps)
+    if fps <= 0:
+        raise InputError(f"{path}: cannot tell the frame rate")
+    count = int(packets[-1]) if packets else 0
+    if damaged and announced > count:
+        # Keep the length the container announces, so that decoding short of it is reported.
+        log.warning("%s: damaged or truncated, %d of %d frames readable", path, count, announced)
+        count = announced
+    elif count <= 0:
+        count = max(1, announced)
+    height, width = first.shape[:2]
+    return StreamInfo(path, width, height, fps, count, float(count / fps), audio is not None,
+                      audio.group(1) if audio else None, rotation, variable, False)
+
+
+def _natural_key(path: Path) -> tuple:
+    """frame2 before frame10: digit runs compare as numbers (split alternates str, int)."""
+    parts = re.split(r"(\d+)", path.name.lower())
+    return tuple(int(p) if i % 2 else p for i, p in enumerate(parts)), path.name
+
+
+def _image_size(path: Path) -> tuple[int, int]:
+    """(width, height) from the header when Pillow can read it, else by decoding."""
+    try:
+        from PIL import Image  # installed with imageio; only the header is read
+
+        with Image.open(path) as img:
+            return img.size
+    except Exception:  # noqa: BLE001 - any failure: fall back to a full decode
+        height, width = read_image(path).shape[:2]
+        return width, height
+
+
+def list_frames(folder: str | os.PathLike) -> list[Path]:
+    """The images of a frame folder in natural order, all of one size, else InputError."""
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise InputError(f"{folder}: not a folder")
+    frames = sorted(
+        (p for p in folder.iterdir()
+         if p.suffix.lower() in IMAGE_SUFFIXES and not p.name.startswith(".") and p.is_file()),
+        key=_natural_key,
+    )
+    if not frames:
+        raise InputError(f"{folder}: no images ({', '.join(IMAGE_SUFFIXES)}) in this folder")
+    size = _image_size(frames[0])
+    for frame in frames[1:]:
+        other = _image_size(frame)
+        if other != size:
+            raise InputError(
+                f"{frame}: size {other[0]}x{other[1]} differs from {size[0]}x{size[1]} of {frames[0].name}"
+            )
+    return frames
+
+
+class FrameReader:
+    """Iterates (source index, RGB uint8 frame) over [start, end) every `every` frames.
+
+    A truncated video does not raise mid-way: iteration just stops, `decoded` stays below
+    `expected`, and the caller calls `check_complete()` once the frames it got are processed.
+    """
+
+    def __init__(self, path: str | os.PathLike, *, start: int = 0, end: int | None = None,
+                 every: int = 1, info: StreamInfo | None = None) -> None:
+        self.info = info or probe(path)
+        if start < 0 or every < 1 or (end is not None and end <= start):
+            raise UsageError(f"bad frame range start={start} end={end} every={every}")
+        if start >= self.info.frame_count:
+            raise UsageError(f"{self.info.path}: start frame {start} is past the last frame "
+                             f"({self.info.frame_count} frames)")
+        self.start, self.end, self.every = start, end, every
+        stop = self.info.frame_count if end is None else min(end, self.info.frame_count)
+        self.expected = len(range(start, stop, every))
+        self.decoded = 0
+        self.last_index: int | None = None
+
+    @property
+    def complete(self) -> bool:
+        return self.decoded >= self.expected
+
+    def check_complete(self) -> None:
+        """Raise IncompleteInputError if the source ended before its announced length."""
+        if not self.complete:
+            raise IncompleteInputError(
+                f"{self.info.path}: only {self.decoded} of {self.expected} frames could be decoded "
+                f"(last good source frame: {self.last_index}); the file may be truncated"
+            )
+
+    def __iter__(self) -> Iterator[tuple[int, np.ndarray]]:
+        self.decoded, self.last_index = 0, None
+        source = self._folder() if self.info.is_folder else self._video()
+        for index, frame in source:
+            self.decoded += 1
+            self.last_index = index
+            yield index, frame
+
+    def _folder(self) -> Iterator[tuple[int, np.ndarray]]:
+        frames = list_frames(self.info.path)
+        stop = len(frames) if self.end is None else min(self.end, len(frames))
+        for index in range(self.start, stop, self.every):
+            rgb = read_image(frames[index])
+            if rgb.shape[:2] != (self.info.height, self.info.width):
+                raise InputError(f"{frames[index]}: size {rgb.shape[1]}x{rgb.shape[0]} differs from "
+                                 f"{self.info.width}x{self.info.height} of the first frame")
+            yield index, rgb
+
+    def _video(self) -> Iterator[tuple[int, np.ndarray]]:
+        cap, manual = _open_capture(self.info.path)
+        rotate_by = self.info.rotation if manual else 0
+        try:
+            index = 0
+            # Frames are stepped over one by one: seeking in compressed streams is not frame exact.
+            while self.end is None or index < self.end:
+                wanted = index >= self.start and (index - self.start) % self.every == 0
+                if not wanted:
+                    if not cap.grab():
+                        break
+                else:
+                    ok, bgr = cap.read()
+                    if not ok or bgr is None:
+                        break
+                    yield index, _to_rgb(bgr, rotate_by)
+                index += 1
+        finally:
+            cap.release()
+        if self.decoded < self.expected:
+            log.warning("%s: decoding stopped at source frame %d, %d of %d frames decoded",
+                        self.info.path, index, self.decoded, self.expected)
+
+
+def iter_frames(path: str | os.PathLike, *, start: int = 0, end: int | None = None,
+                every: int = 1, info: StreamInfo | None = None) -> FrameReader:
+    """Frames of a video or frame folder as a `FrameReader` (iterate it; then `check_complete()`)."""
+    return FrameReader(path, start=start, end=end, every=every, info=info)
+
+
+_TIMECODE = re.compile(r"^(?:(\d+):)?(\d{1,2}):(\d{1,2}(?:\.\d*)?)$")
+
+
+def parse_time(text: str, fps: Fraction | float) -> int:
+    """A frame index from '120' (frame), '12.5s' (seconds) or '[hh:]mm:ss[.ff]' (timecode)."""
+    raw = text.strip().lower()
+    rate = as_fraction(fps)
+    if raw.startswith("-"):
+        raise UsageError(f"time {text!r} is negative")
+    if re.fullmatch(r"\d+", raw):
+        return int(raw)
+    if re.fullmatch(r"(\d+(\.\d*)?|\.\d+)s", raw):
+        seconds = Fraction(raw[:-1])
+    elif match := _TIMECODE.match(raw):
+        hours, minutes, secs = match.groups()
+        if Fraction(secs) >= 60 or (hours is not None and int(minutes) >= 60):
+            raise UsageError(f"time {text!r}: minutes and seconds must be below 60")
+        seconds = int(hours or 0) * 3600 + int(minutes) * 60 + Fraction(secs)
+    else:
+        raise UsageError(f"time {text!r}: expected a frame index (120), seconds (12.5s) "
+                         "or a timecode (01:02.5, 00:01:02.5)")
+    # The frame on screen at time t is the one that started at or before t.
+    return math.floor(seconds * rate)
+
+
+def frame_name(index: int) -> str:
+    """The file name of frame `index` in a numbered PNG folder: frame_000001.png."""
+    if index < 0:
+        raise ValueError(f"frame index must be >= 0, got {index}")
+    return f"frame_{index:06d}.png"
+
+
+def audio_duration(path: str | os.PathLike) -> float | None:
+    """Length in seconds of the first audio stream, or None if the file has none."""
+    if not Path(path).is_file():
+        raise InputError(f"{path}: no such file")
+    # Copying the packets to nowhere is fast and ffmpeg's last progress time is the stream's end.
+    stderr = _ffmpeg_stderr(["-i", str(path), "-map", "0:a:0?", "-c", "copy", "-f", "null", "-"])
+    times = re.findall(r"time=(\d+):(\d+):([\d.]+)", stderr)
+    if not re.search(r"Stream #\d+:\d+.*?: Audio:", stderr) or not times:
+        return None
+    hours, minutes, seconds = times[-1]
+    return int(hours) * 3600 + int(minutes) * 60 + float(seconds)
