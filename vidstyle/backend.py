@@ -7,12 +7,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-import keras
-
 TRACES: dict[str, int] = {}  # name -> times traced; tests check that steps are not retraced
 
 
 def name() -> str:
+    import keras  # not at module level: see import_quietly
+
     return keras.backend.backend()
 
 
@@ -51,5 +51,29 @@ def compile_fn(fn: Callable, jit_compile: bool = False) -> Callable:
     return tf.function(fn, jit_compile=jit_compile, reduce_retracing=True)
 
 
+def import_quietly() -> None:
+    """Import the backend with file descriptor 2 closed: TensorFlow's C++ start-up lines are
+    written before its logging can be configured, and they bury the progress bars."""
+    import os
+
+    saved = os.dup(2)
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(devnull, 2)
+        import keras  # noqa: F401  (imports the backend)
+
+        if name() == "tensorflow":
+            import tensorflow as tf
+
+            # The native libraries load lazily, at the first op and the first compiled function.
+            tf.function(lambda v: v + 1)(tf.constant(0.0))
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+        os.close(devnull)
+
+
 def to_numpy(x):
-    return keras.ops.convert_to_numpy(x)
+    from keras import ops
+
+    return ops.convert_to_numpy(x)

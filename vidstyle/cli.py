@@ -161,9 +161,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         level=logging.DEBUG if args.debug else logging.WARNING if args.quiet else logging.INFO,
         format="%(message)s",
     )
-    if not args.debug:
-        os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     try:
+        if not args.debug:
+            os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+            from .backend import import_quietly
+
+            import_quietly()
         if args.command == "stylize":
             return cmd_stylize(args)
         raise UsageError(f"unknown command {args.command}")

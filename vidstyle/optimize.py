@@ -193,11 +193,15 @@ class Engine:
 
 
 def should_stop(totals: list[float], tol: float) -> bool:
-    """Relative decrease of the total loss per iteration, averaged over the last STOP_WINDOW."""
-    if tol <= 0 or len(totals) <= STOP_WINDOW:
+    """--tol: the best total loss improved by less than ``tol`` per iteration over STOP_WINDOW.
+
+    The best-so-far loss is used, and nothing stops before 3 windows, because Adam's loss often
+    rises for its first few steps.
+    """
+    if tol <= 0 or len(totals) < 3 * STOP_WINDOW:
         return False
-    old, new = totals[-1 - STOP_WINDOW], totals[-1]
-    return (old - new) / (STOP_WINDOW * max(abs(new), 1e-30)) < tol
+    best_before, best_now = min(totals[:-STOP_WINDOW]), min(totals)
+    return (best_before - best_now) / (STOP_WINDOW * max(abs(best_now), 1e-30)) < tol
 
 
 def _adam(engine: Engine, o: StyleOptions, x0, targets, iterations, tol, on_iteration):
