@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from . import __version__
-from .config import DEFAULT_CONTENT_LAYERS, DEFAULT_STYLE_LAYERS, StyleOptions, default_weights
+from .config import DEFAULT_CONTENT_LAYERS, DEFAULT_STYLE_LAYERS, StyleOptions, VideoOptions, default_weights
 from .errors import OutputError, UsageError, VidstyleError
 
 log = logging.getLogger("vidstyle")
@@ -42,6 +42,13 @@ def _floats(text: str) -> tuple[float, ...]:
         return tuple(float(t) for t in text.split(","))
     except ValueError:
         raise argparse.ArgumentTypeError(f"expected comma-separated numbers, got {text!r}") from None
+
+
+def _ints(text: str) -> tuple[int, ...]:
+    try:
+        return tuple(int(t) for t in text.split(","))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected comma-separated integers, got {text!r}") from None
 
 
 def _size(text: str) -> int | None:
@@ -93,7 +100,9 @@ def _add_style_options(p: argparse.ArgumentParser) -> None:
     opt.add_argument("--tol", type=float, default=d("tol"),
                      help="stop when the total loss falls by less than this fraction per iteration "
                           "(over 5 iterations); 0 runs every iteration")
-    opt.add_argument("--init", default=d("init"), help="content, noise or an image PATH")
+    opt.add_argument("--init", default=None,
+                     help="content, noise or an image PATH; for videos also prev-warped (default) "
+                          "or prev: how frames after the first start")
     opt.add_argument("--seed", type=int, default=d("seed"), help="seed for noise initialisation")
     opt.add_argument("--size", type=_size, default=d("size"),
                      help="longest side of the working resolution, or 'original' (never enlarges)")
@@ -116,12 +125,74 @@ def build_parser() -> argparse.ArgumentParser:
     st.add_argument("--report", metavar="JSON", help="write every iteration's loss terms here")
     st.add_argument("--plot", metavar="PNG", help="plot the loss curves here")
     _add_style_options(st)
+    _add_video_options(st)
+
+    info = sub.add_parser("info", help="frames, fps, size, duration and sound of a video or folder",
+                          parents=[common], formatter_class=fmt)
+    info.add_argument("input")
+    we = sub.add_parser("warp-error", help="temporal stability of a stylised clip (METHOD.md 5)",
+                        parents=[common], formatter_class=fmt)
+    we.add_argument("original", help="the original video or frame folder")
+    we.add_argument("stylized", help="the stylised video or frame folder (same frames)")
+    we.add_argument("--flow", choices=("dis", "farneback"), default="dis")
     return parser
 
 
-def style_options(args: argparse.Namespace) -> StyleOptions:
+def _add_video_options(p: argparse.ArgumentParser) -> None:
+    v = VideoOptions()
+    t = p.add_argument_group("video: temporal consistency (METHOD.md 4)")
+    t.add_argument("--frame-iterations", type=int, default=v.frame_iterations,
+                   help="iterations for frames after the first (warm-started); --iterations is the first's")
+    t.add_argument("--temporal-weight", type=float, default=v.temporal_weight,
+                   help="λ, scale-free weight of the temporal loss (0 turns it off)")
+    t.add_argument("--long-term", type=_ints, default=v.long_term,
+                   help="frame offsets coupled by the temporal loss, e.g. 1,2,4 (default: 1)")
+    t.add_argument("--independent", action="store_true",
+                   help="every frame from the content, no temporal loss (unrelated images)")
+    t.add_argument("--flow", choices=("dis", "farneback"), default=v.flow, help="optical flow method")
+    t.add_argument("--scene-cut", type=float, default=v.scene_cut,
+                   help="start afresh where fewer than this fraction of pixels pass the flow check")
+    t.add_argument("--batch", type=int, default=v.batch, help="frames optimised in one step")
+    r = p.add_argument_group("video: input range and output")
+    r.add_argument("--start", help="first frame: index, seconds (12.5s) or timecode (00:01:02.5)")
+    r.add_argument("--end", help="end (exclusive), same forms as --start")
+    r.add_argument("--every", type=int, default=v.every, help="take every N-th frame")
+    r.add_argument("--fps", help="frame rate of a frame-folder input (default 25), e.g. 24 or 30000/1001")
+    r.add_argument("--audio", help="sound track for a frame-folder input")
+    r.add_argument("--no-audio", action="store_true", help="drop the input's sound")
+    r.add_argument("--codec", help="ffmpeg video codec (default: libx264 for mp4/mov/mkv, mjpeg for avi)")
+    r.add_argument("--crf", type=int, default=v.crf, help="x264 quality (lower is better)")
+    r.add_argument("--output-size", choices=("working", "original"), default=v.output_size,
+                   help="write frames at the working size or resized to the input's")
+    r.add_argument("--keep-frames", action="store_true", help="keep the work folder after encoding")
+    r.add_argument("--restart", action="store_true", help="discard an interrupted run's frames")
+    w = p.add_argument_group("video: watching a run")
+    w.add_argument("--preview", metavar="JPG", help="rewrite this image with the current frame's progress")
+    w.add_argument("--preview-every", type=int, default=v.preview_every, help="iterations between previews")
+    w.add_argument("--preview-window", action="store_true", help="show the preview in a window")
+
+
+VIDEO_INIT = ("prev-warped", "prev")
+
+
+def style_options(args: argparse.Namespace, video: bool) -> StyleOptions:
     names = {f.name for f in dataclasses.fields(StyleOptions)}
-    return StyleOptions.from_kwargs(**{k: v for k, v in vars(args).items() if k in names})
+    values = {k: v for k, v in vars(args).items() if k in names}
+    init = args.init or "content"
+    if init in VIDEO_INIT:
+        if not video:
+            raise UsageError(f"--init {init}: only for videos and frame folders")
+        init = "content"
+    values["init"] = init
+    return StyleOptions.from_kwargs(**values)
+
+
+def video_options(args: argparse.Namespace) -> VideoOptions:
+    names = {f.name for f in dataclasses.fields(VideoOptions)}
+    values = {k: v for k, v in vars(args).items() if k in names}
+    init = args.init or "prev-warped"
+    values["init_mode"] = init if init in VIDEO_INIT + ("content",) else "prev-warped"
+    return VideoOptions(**values)
 
 
 def check_output(path: Path, input_path: Path, overwrite: bool) -> None:
@@ -138,12 +209,16 @@ def check_output(path: Path, input_path: Path, overwrite: bool) -> None:
 
 
 def cmd_stylize(args: argparse.Namespace) -> int:
-    options = style_options(args)
     source, output = Path(args.input), Path(args.output)
+    is_video = source.is_dir() or source.suffix.lower() in VIDEO_SUFFIXES
+    options = style_options(args, is_video)
+    if is_video:
+        video = video_options(args)  # validated before any work
+        if not source.exists():
+            raise VidstyleError(f"{source}: no such file or folder")
+        return _video_run(source, output, options, video, args)
     if not source.exists():
         raise VidstyleError(f"{source}: no such file or folder")
-    if source.is_dir() or source.suffix.lower() in VIDEO_SUFFIXES:
-        raise UsageError("video and frame-folder input is not available yet")
     check_output(output, source, args.overwrite)
     from .images import IMAGE_SUFFIXES
 
@@ -152,6 +227,50 @@ def cmd_stylize(args: argparse.Namespace) -> int:
     from .progress import image_run
 
     return image_run(source, args.style, output, options, args)
+
+
+def _video_run(source: Path, output: Path, options: StyleOptions, video: VideoOptions, args) -> int:
+    import dataclasses as dc
+
+    from .pipeline import stylize_video
+    from .progress import VideoProgress
+
+    progress = VideoProgress(0, args.quiet)
+    try:
+        report = stylize_video(
+            source, args.style, output, progress=progress, report_path=args.report, plot_path=args.plot,
+            **dc.asdict(options), **dc.asdict(video),
+        )
+    finally:
+        progress.close()
+    frames = report["frames"]
+    per_frame = sum(f["seconds"] for f in frames) / max(1, len(frames))
+    warp = report["warp_error"]
+    print(f"{output}: {len(frames)} frames, {per_frame:.2f} s/frame, "
+          f"E_warp {warp['output']:.5f} (original {warp['original']:.5f})")
+    return 0
+
+
+def cmd_info(args: argparse.Namespace) -> int:
+    from .video import probe
+
+    info = probe(Path(args.input))
+    sound = f"{info.audio_codec or 'yes'}" if info.has_audio else "none"
+    print(f"{info.path}: {info.frame_count} frames, {info.fps} fps ({float(info.fps):.3f}), "
+          f"{info.width}x{info.height}, {info.duration:.3f} s, sound: {sound}"
+          + (f", rotation {info.rotation}" if info.rotation else "")
+          + (", variable frame rate" if info.variable_rate else ""))
+    return 0
+
+
+def cmd_warp_error(args: argparse.Namespace) -> int:
+    from .flow import warp_error
+    from .video import iter_frames
+
+    original, stylized = iter_frames(Path(args.original)), iter_frames(Path(args.stylized))
+    value, pairs = warp_error((f for _, f in stylized), (f for _, f in original), args.flow)
+    print(f"E_warp {value:.6f} over {len(pairs)} frame pairs ({args.flow} flow)")
+    return 0
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -167,9 +286,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             from .backend import import_quietly
 
             import_quietly()
-        if args.command == "stylize":
-            return cmd_stylize(args)
-        raise UsageError(f"unknown command {args.command}")
+        commands = {"stylize": cmd_stylize, "info": cmd_info, "warp-error": cmd_warp_error}
+        return commands[args.command](args)
     except VidstyleError as exc:
         if args.debug:
             raise

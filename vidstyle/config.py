@@ -115,3 +115,66 @@ def validate(o: StyleOptions) -> None:
     smallest = min_size(o.content_layers + o.style_layers)
     if o.size is not None and (not isinstance(o.size, int) or o.size < smallest):
         raise UsageError(f"--size: expected an integer >= {smallest} (the minimum for these layers), got {o.size!r}")
+
+
+@dataclass(frozen=True)
+class VideoOptions:
+    """How a sequence of frames is read, chained over time, written and watched."""
+
+    frame_iterations: int = 60  # frames after the first (warm-started)
+    init_mode: str = "prev-warped"  # prev-warped | prev | content
+    independent: bool = False  # content init, no temporal loss: unrelated images
+    temporal_weight: float = 1.0  # λ, scale-free (see docs/DEFAULTS.md)
+    long_term: tuple[int, ...] = (1,)  # frame offsets coupled by the temporal loss, nearest first
+    flow: str = "dis"
+    scene_cut: float = 0.1  # fraction of consistent pixels below which a frame starts afresh
+    start: str | None = None
+    end: str | None = None
+    every: int = 1
+    fps: str | None = None  # frame-folder input
+    audio: str | None = None  # frame-folder input
+    no_audio: bool = False
+    codec: str | None = None
+    crf: int = 18
+    output_size: str = "working"  # working | original
+    keep_frames: bool = False
+    restart: bool = False
+    overwrite: bool = False
+    preview: str | None = None
+    preview_every: int = 10
+    preview_window: bool = False
+    batch: int = 1
+
+    def __post_init__(self) -> None:
+        validate_video(self)
+
+    @classmethod
+    def split_kwargs(cls, options: dict) -> tuple[dict, dict]:
+        """(StyleOptions keywords, VideoOptions keywords) from one mixed dict."""
+        names = {f.name for f in dataclasses.fields(cls)}
+        return {k: v for k, v in options.items() if k not in names}, {k: v for k, v in options.items() if k in names}
+
+
+def validate_video(v: VideoOptions) -> None:
+    if not isinstance(v.frame_iterations, int) or v.frame_iterations < 0:
+        raise UsageError(f"--frame-iterations: expected an integer >= 0, got {v.frame_iterations!r}")
+    if v.init_mode not in ("prev-warped", "prev", "content"):
+        raise UsageError(f"--init: for videos expected prev-warped, prev, content or a path, got {v.init_mode!r}")
+    _finite_nonneg(v.temporal_weight, "--temporal-weight")
+    bad = any((not isinstance(j, int)) or j < 1 for j in v.long_term)
+    if bad or 1 not in v.long_term or len(set(v.long_term)) != len(v.long_term):
+        raise UsageError(f"--long-term: expected distinct frame offsets including 1, such as 1,2,4; got {v.long_term!r}")
+    if v.flow not in ("dis", "farneback"):
+        raise UsageError(f"--flow: expected dis or farneback, got {v.flow!r}")
+    if not 0 <= v.scene_cut <= 1:
+        raise UsageError(f"--scene-cut: expected a fraction in [0, 1], got {v.scene_cut!r}")
+    if not isinstance(v.every, int) or v.every < 1:
+        raise UsageError(f"--every: expected an integer >= 1, got {v.every!r}")
+    if not 0 <= v.crf <= 51:
+        raise UsageError(f"--crf: expected 0..51, got {v.crf!r}")
+    if v.output_size not in ("working", "original"):
+        raise UsageError(f"--output-size: expected working or original, got {v.output_size!r}")
+    if not isinstance(v.preview_every, int) or v.preview_every < 1:
+        raise UsageError(f"--preview-every: expected an integer >= 1, got {v.preview_every!r}")
+    if not isinstance(v.batch, int) or v.batch < 1:
+        raise UsageError(f"--batch: expected an integer >= 1, got {v.batch!r}")

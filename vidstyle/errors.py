@@ -35,3 +35,9 @@ class WeightsError(VidstyleError):
 
 class OptimizationError(VidstyleError):
     """The optimisation diverged (non-finite loss) and could not be recovered."""
+
+
+class Interrupted(VidstyleError):
+    """Ctrl-C or SIGTERM: finished frames are kept and the run can be resumed (exit 130)."""
+
+    exit_code = 130

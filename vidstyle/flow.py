@@ -232,14 +232,19 @@ def _rgb8(frame: np.ndarray, index: int, name: str) -> np.ndarray:
 
 
 def warp_error(
-    output_frames: Iterable[np.ndarray], original_frames: Iterable[np.ndarray], method: str = "dis"
+    output_frames: Iterable[np.ndarray],
+    original_frames: Iterable[np.ndarray],
+    method: str = "dis",
+    cut_threshold: float | None = 0.1,
 ) -> tuple[float, list[float]]:
     """E_warp of METHOD.md 5 (Lai et al. 2018): (mean over pairs, one value per pair (t-1, t)).
 
     Frames are streamed; two of each sequence are held. Flow is computed on the original frames
     resized (INTER_AREA) to the output's size. A pair whose mask M_t is empty (a hard scene cut)
     has no defined error: it is NaN in the per-pair list and left out of the mean; the mean is NaN
-    when no pair counts (fewer than two frames). Cuts whose mask is not empty count, as defined.
+    when no pair counts (fewer than two frames). Scene cuts in the ORIGINAL frames
+    (`is_scene_cut` with `cut_threshold`; None counts them) are NaN too: across a cut there is no
+    motion to be stable along, and one cut pair would otherwise outweigh a whole shot.
     """
     _check_method(method)
     missing = object()
@@ -260,10 +265,10 @@ def warp_error(
             if prev_out.shape != out01.shape:
                 raise InputError(f"output frame {index} is {out01.shape[:2]}, "
                                  f"frame {index - 1} {prev_out.shape[:2]}")
-            flow_bwd, flow_fwd = _both_flows(prev_orig, orig, method)
-            mask = consistency_mask(flow_bwd, flow_fwd)
+            pair = flow_pair(prev_orig, orig, method)
+            flow_bwd, mask = pair.flow_bwd, pair.mask
             count = int(mask.sum())
-            if count == 0:
+            if count == 0 or (cut_threshold is not None and is_scene_cut(pair, cut_threshold)):
                 per_pair.append(float("nan"))
             else:
                 err = np.mean((out01 - warp(prev_out, flow_bwd)) ** 2, axis=-1)

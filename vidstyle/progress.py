@@ -82,3 +82,29 @@ def image_run(source: Path, styles: list[str], output: Path, options: StyleOptio
         output, result.iterations, seconds, *(short(final[k]) for k in ("content", "style", "tv", "total")),
     )
     return 0
+
+
+class VideoProgress:
+    """Two bars: frames (s/frame, ETA) and the current frame's iterations (loss terms)."""
+
+    def __init__(self, total_frames: int, quiet: bool):
+        self.frames = tqdm(total=total_frames, desc="frames", unit="frame", disable=quiet,
+                           position=0, dynamic_ncols=True)
+        self.iterations = IterationBar(0, quiet, position=1)
+
+    def frame_start(self, position: int, iterations: int) -> None:
+        if self.frames.n == 0 and position:
+            self.frames.n = self.frames.last_print_n = position  # resumed run
+            self.frames.refresh()
+        self.iterations.reset(iterations, f"frame {position}")
+
+    def iteration(self, iteration: int, terms: np.ndarray, image=None) -> None:
+        self.iterations.update(iteration, terms)
+
+    def frame_done(self, position: int, seconds: float) -> None:
+        self.frames.set_postfix_str(f"{seconds:.1f} s/frame", refresh=False)
+        self.frames.update(1)
+
+    def close(self) -> None:
+        self.iterations.close()
+        self.frames.close()

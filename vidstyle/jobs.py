@@ -1,0 +1,114 @@
+"""Planning a video run: every check that can fail is made here, before any work starts."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import shutil
+from dataclasses import dataclass
+from fractions import Fraction
+from pathlib import Path
+
+from .api import working_size
+from .config import StyleOptions, VideoOptions
+from .encode import FORMATS
+from .errors import OutputError, UsageError
+from .images import IMAGE_SUFFIXES
+from .report import config_dict
+from .video import FrameReader, StreamInfo, as_fraction, parse_time, probe
+from .workdir import MANIFEST, WorkDir
+
+log = logging.getLogger(__name__)
+
+# Settings that change how a result is shown or written, not the frames themselves: a resumed
+# run may change them.
+NOT_SETTINGS = {"keep_frames", "restart", "overwrite", "preview", "preview_every", "preview_window",
+                "codec", "crf", "no_audio", "audio", "output_size"}
+
+
+@dataclass
+class Job:
+    info: StreamInfo
+    reader: FrameReader
+    size: tuple[int, int]  # working (w, h)
+    output: Path
+    to_video: bool
+    work: WorkDir
+    fps_out: Fraction
+    audio_from: Path | None
+    audio_start: float
+    settings: dict
+
+
+def is_video_path(path: Path) -> bool:
+    return path.suffix.lower() in FORMATS
+
+
+def file_digest(path: str | Path) -> str:
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()[:16]
+
+
+def plan(source: Path, output: Path, styles: list, style: StyleOptions, video: VideoOptions) -> Job:
+    fps_folder = as_fraction(video.fps) if video.fps else Fraction(25)
+    info = probe(source, fps=fps_folder)
+    start = parse_time(video.start, info.fps) if video.start else 0
+    end = parse_time(video.end, info.fps) if video.end else None
+    if end is not None and end <= start:
+        raise UsageError(f"--start {video.start} is not before --end {video.end}")
+    if start >= info.frame_count:
+        raise UsageError(f"--start {video.start}: past the last frame ({info.frame_count} frames)")
+    reader = FrameReader(source, start=start, end=end, every=video.every, info=info)
+    size = working_size(info.width, info.height, style.size)
+
+    to_video = is_video_path(output)
+    if not to_video and output.suffix.lower() in IMAGE_SUFFIXES:
+        raise UsageError(f"--output {output}: for a video or frame folder, give a video file "
+                         f"({', '.join(FORMATS)}) or a folder")
+    if output.resolve() == source.resolve():
+        raise OutputError(f"{output}: the output is the input; choose another path")
+    if not output.resolve().parent.is_dir():
+        raise OutputError(f"{output}: folder {output.resolve().parent} does not exist")
+    in_place = not to_video and video.output_size == "working"
+    work = WorkDir(output if in_place else output.with_name(output.name + ".vidstyle"))
+
+    if to_video and output.exists() and not video.overwrite:
+        raise OutputError(f"{output}: exists; pass --overwrite to replace it")
+    if not to_video and output.is_file():
+        raise OutputError(f"{output}: is a file; expected a folder for frame output")
+    if not to_video and output.is_dir():
+        manifest = work.read_manifest() if in_place else None
+        complete = bool(manifest and manifest.get("state", {}).get("complete"))
+        ours = any(output.glob("frame_*.png"))
+        if (complete or (ours and not (output / MANIFEST).exists())) and not video.overwrite:
+            raise OutputError(f"{output}: holds finished frames; pass --overwrite to replace them")
+
+    if video.every > 1 and info.has_audio and not video.no_audio:
+        log.warning("note: the sound is dropped because --every %d changes the timing", video.every)
+    if info.variable_rate:
+        log.warning("note: %s has a variable frame rate; the output uses its average, %s fps", source, info.fps)
+    audio_from: Path | None = None
+    if info.is_folder:
+        audio_from = Path(video.audio) if video.audio else None
+    elif info.has_audio and not video.no_audio and video.every == 1:
+        audio_from = source
+    if audio_from is not None and not audio_from.is_file():
+        raise UsageError(f"--audio {audio_from}: no such file")
+
+    frames = reader.expected
+    need = frames * size[0] * size[1] * 3 // 2 + (64 << 20)  # PNG frames, generously, plus slack
+    free = shutil.disk_usage(output.resolve().parent).free
+    if free < need:
+        raise OutputError(f"{output.resolve().parent}: {free >> 20} MiB free, about {need >> 20} MiB "
+                          f"needed for {frames} frames at {size[0]}x{size[1]}")
+
+    settings = {
+        "input": str(source.resolve()),
+        "input_frames": info.frame_count,
+        "styles": [file_digest(s) if isinstance(s, (str, Path)) else "array" for s in styles],
+        "size": list(size),
+        "range": [start, end, video.every],
+        "style_options": config_dict(style),
+        "video_options": {k: v for k, v in config_dict(video).items() if k not in NOT_SETTINGS},
+    }
+    return Job(info, reader, size, output, to_video, work, info.fps / video.every, audio_from,
+               float(start / info.fps), settings)

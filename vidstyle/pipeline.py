@@ -1,0 +1,315 @@
+"""Video and frame-folder orchestration: frames in → initialise → optimise → frames out.
+
+Data flows one way: decode (background) → flow (background) → temporal inputs → optimise →
+save the 8-bit frame (atomic) → ... → encode → report. Every frame is chained from the SAVED
+8-bit previous frame, so a resumed run computes exactly what an uninterrupted one would.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import signal
+import time
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Protocol
+
+import numpy as np
+
+from . import backend
+from .api import as_list, as_rgb, blend_weights, coefficients, get_engine, initial_image, luminance
+from .api import prepare_styles, to_uint8, with_content_colors
+from .config import StyleOptions, VideoOptions
+from .encode import VideoWriter, write_frame
+from .errors import Interrupted
+from .flow import warp_error
+from .images import resize
+from .jobs import Job, plan
+from .optimize import Engine, Result
+from .preview import Preview
+from .report import REPORT_VERSION, config_dict, frame_entries, plot_losses, write_report
+from .temporal import SourceFrame, prefetch, source_frames, temporal_inputs
+
+log = logging.getLogger(__name__)
+
+
+class Progress(Protocol):
+    def frame_start(self, position: int, iterations: int) -> None: ...
+    def iteration(self, iteration: int, terms: np.ndarray, image: object) -> None: ...
+    def frame_done(self, position: int, seconds: float) -> None: ...
+
+
+@dataclass
+class FrameOutput:
+    position: int
+    source_index: int
+    image: np.ndarray  # RGB uint8, working size
+    result: Result
+    cut: bool
+    seconds: float
+
+
+def temporal_scale(engine: Engine, x0: np.ndarray, targets, weight: float) -> float:
+    """δ for a scale-free --temporal-weight λ: a one-level (of 255) deviation where c = 1 pulls
+    with λ times the mean content+style+TV gradient per pixel of the first frame's start.
+
+    ∂/∂x [δ/D Σ c (x-ω)²] = 2δ c (x-ω)/D, so δ = λ · mean|∇L| · D / 2. Measured once, on the
+    first frame, so it follows the network's feature scale (random vs ImageNet weights).
+    """
+    grad = engine.gradient(x0[None], targets)
+    return float(weight * np.mean(np.abs(grad)) * x0.size / 2.0)
+
+
+def stylize_sequence(
+    frames: Iterator[SourceFrame],
+    engine: Engine,
+    grams: list,
+    style: StyleOptions,
+    video: VideoOptions,
+    history: dict[int, np.ndarray],
+    delta: float | None,
+    progress: Progress | None = None,
+    preview: Preview | None = None,
+) -> Iterator[tuple[FrameOutput, float | None]]:
+    """Optimise each frame in turn; yields (frame, δ) where δ is the calibrated temporal weight."""
+    offsets = sorted(video.long_term)
+    reach = max(offsets)
+    for frame in frames:
+        tick = time.perf_counter()
+        fresh = frame.cut or video.independent
+        content = frame.content.astype(np.float32)
+        target = luminance(content) if style.preserve_colors else content
+        inputs = temporal_inputs(frame, history, offsets, "content" if video.independent else video.init_mode)
+        if style.preserve_colors:  # the optimisation runs on luminance; so must its temporal targets
+            inputs.init = luminance(inputs.init)
+            inputs.warped = np.stack([luminance(w) for w in inputs.warped])
+        if fresh:
+            x0 = initial_image(style.init, target, style.seed)
+            iterations = style.iterations
+            inputs.weights[:] = 0.0
+        else:
+            x0, iterations = inputs.init, video.frame_iterations
+        use_temporal = not video.independent and video.temporal_weight > 0
+        if delta is None and use_temporal:
+            probe_targets = engine.targets(target[None], grams, coefficients(style, 0.0))
+            delta = temporal_scale(engine, x0, probe_targets, video.temporal_weight)
+            log.info("temporal weight δ = %.4g (λ = %g)", delta, video.temporal_weight)
+        coeffs = coefficients(style, delta if use_temporal and not fresh else 0.0)
+        targets = engine.targets(target[None], grams, coeffs, inputs.warped[None], inputs.weights[None])
+
+        def on_iteration(k: int, terms: np.ndarray, image) -> None:
+            if progress:
+                progress.iteration(k, terms, image)
+            if preview and preview.active and k % preview.every == 0:
+                current = backend.to_numpy(image)[0]
+                preview.show(frame.content, current,
+                             f"frame {frame.position}  it {k}  loss {terms[0, 4]:.4g}")
+
+        if progress:
+            progress.frame_start(frame.position, iterations)
+        result = engine.optimize(x0[None], targets, iterations, style.tol, on_iteration, style)
+        image = result.image[0]
+        if style.preserve_colors:
+            image = with_content_colors(image, content)
+        out = to_uint8(image)
+        history[frame.position] = out
+        for old in [p for p in history if p <= frame.position - reach]:
+            del history[old]
+        seconds = time.perf_counter() - tick
+        if progress:
+            progress.frame_done(frame.position, seconds)
+        yield FrameOutput(frame.position, frame.source_index, out, result, frame.cut, seconds), delta
+
+
+def _prepare(styles, style: StyleOptions, size: tuple[int, int], first_content: np.ndarray | None):
+    style_list = [as_rgb(s, "style") for s in as_list(styles)]
+    blend = blend_weights(style, len(style_list))
+    engine = get_engine(style)
+    reference = first_content if first_content is not None else np.zeros((size[1], size[0], 3), np.float32)
+    grams = engine.style_targets(prepare_styles(style_list, size, style, reference), blend)
+    return engine, grams
+
+
+def iter_stylized_frames(input: str | os.PathLike, styles, **options) -> Iterator[tuple[int, np.ndarray]]:
+    """Stylise a video or frame folder frame by frame: yields (source index, RGB uint8 frame).
+
+    No work folder, resume or encoding: for programs that build on vidstyle.
+    """
+    style_kw, video_kw = VideoOptions.split_kwargs(options)
+    style, video = StyleOptions.from_kwargs(**style_kw), VideoOptions(**video_kw)
+    from .video import FrameReader, probe
+    from .api import working_size
+
+    info = probe(input)
+    reader = FrameReader(input, every=video.every, info=info)
+    size = working_size(info.width, info.height, style.size)
+    engine, grams = _prepare(styles, style, size, None)
+    frames = prefetch(source_frames(reader, size, video.long_term, video.flow, video.scene_cut))
+    for out, _ in stylize_sequence(frames, engine, grams, style, video, {}, None):
+        yield out.source_index, out.image
+    reader.check_complete()
+
+
+def _sigterm_as_interrupt() -> object:
+    def handler(signum, frame):  # noqa: ARG001
+        raise KeyboardInterrupt
+
+    try:
+        return signal.signal(signal.SIGTERM, handler)
+    except ValueError:  # not the main thread
+        return None
+
+
+def stylize_video(
+    input: str | os.PathLike,
+    styles,
+    output: str | os.PathLike,
+    *,
+    progress: Progress | None = None,
+    report_path: str | None = None,
+    plot_path: str | None = None,
+    **options,
+) -> dict:
+    """Stylise a video or frame folder into a video file or frame folder; returns the report.
+
+    Resumable: finished frames are kept in the work folder, and the same call continues after
+    the last one. Options are the CLI's by their Python names (StyleOptions and VideoOptions).
+    """
+    started = time.perf_counter()
+    style_kw, video_kw = VideoOptions.split_kwargs(options)
+    style, video = StyleOptions.from_kwargs(**style_kw), VideoOptions(**video_kw)
+    style_list = as_list(styles)
+    job = plan(Path(input), Path(output), style_list, style, video)
+    job.work.lock()
+    previous_handler = _sigterm_as_interrupt()
+    try:
+        return _run(job, style_list, style, video, progress, report_path, plot_path, started)
+    finally:
+        if previous_handler is not None:
+            signal.signal(signal.SIGTERM, previous_handler)
+        job.work.unlock()
+
+
+def _run(job: Job, styles: Sequence, style: StyleOptions, video: VideoOptions, progress,
+         report_path, plot_path, started: float) -> dict:
+    work = job.work
+    manifest = work.prepare(job.settings, video.restart)
+    state = manifest["state"]
+    done = work.finished()
+    total = job.reader.expected
+    if done:
+        log.info("resuming after %d of %d finished frames in %s", done, total, work.folder)
+    reach = max(video.long_term)
+    history = {p: work.load(p) for p in range(max(0, done - reach), done)}
+    entries = _load_entries(work.folder, done)
+    engine, grams = _prepare(styles, style, job.size, None)
+    preview = Preview(video.preview, video.preview_window, video.preview_every)
+    frames = prefetch(source_frames(job.reader, job.size, video.long_term, video.flow, video.scene_cut, done))
+    busy = 0.0
+    try:
+        for out, delta in stylize_sequence(frames, engine, grams, style, video, history,
+                                           state.get("delta"), progress, preview):
+            work.save(out.position, out.image)
+            busy += out.result.step_seconds
+            entry = frame_entries(out.result, out.position, out.seconds)[0]
+            entry |= {"source_index": out.source_index, "cut": out.cut}
+            _append_entry(work.folder, entry)
+            entries.append(entry)
+            if delta is not None and state.get("delta") != delta:
+                state["delta"] = delta
+                work.write_manifest(manifest)
+    except KeyboardInterrupt:
+        finished = work.finished()
+        raise Interrupted(f"stopped after {finished} of {total} frames, kept in {work.folder}; "
+                          "run the same command again to resume") from None
+    count = work.finished()
+    _write_output(job, video, count)
+    wall = time.perf_counter() - started
+    report = {
+        "version": REPORT_VERSION,
+        "input": str(job.info.path),
+        "output": str(job.output),
+        "size": list(job.size),
+        "weights": style.weights,
+        "backend": backend.name(),
+        "config": config_dict(style) | config_dict(video) | {"style": [str(s) for s in styles]},
+        "frames": entries,
+        "fps": str(job.fps_out),
+        "temporal_delta": state.get("delta"),
+        "seconds": wall,
+        "busy": busy / wall if wall else None,
+        "warp_error": _warp_errors(job, video, count),
+    }
+    state["complete"] = True
+    if report_path:
+        write_report(report_path, report)
+    if plot_path:
+        plot_losses(plot_path, report)
+    if job.to_video or video.output_size == "original":
+        if video.keep_frames:
+            work.write_manifest(manifest)
+        else:
+            work.remove()
+    else:
+        work.write_manifest(manifest)
+    job.reader.check_complete()  # exit 3 after writing what could be decoded
+    return report
+
+
+def _write_output(job: Job, video: VideoOptions, count: int) -> None:
+    original = (job.info.width, job.info.height)
+    frames = (job.work.load(p) for p in range(count))
+    if video.output_size == "original":
+        frames = (resize(f, *original) for f in frames)
+    if job.to_video:
+        with VideoWriter(job.output, job.fps_out, codec=video.codec, crf=video.crf, audio_from=job.audio_from,
+                         audio_start=job.audio_start if job.audio_from == job.info.path else 0.0,
+                         audio_duration=float(count / job.fps_out)) as writer:
+            for frame in frames:
+                writer.write(frame)
+    elif video.output_size == "original":
+        job.output.mkdir(exist_ok=True)
+        for position, frame in enumerate(frames):
+            write_frame(job.output, position, frame)
+
+
+def _warp_errors(job: Job, video: VideoOptions, count: int) -> dict:
+    """E_warp (METHOD.md 5) of the output and of the original frames at the working size."""
+    def originals():
+        for k, (_, frame) in enumerate(job.reader):
+            if k >= count:
+                return
+            yield resize(frame, *job.size)
+
+    out = (job.work.load(p) for p in range(count))
+    value, pairs = warp_error(out, originals(), video.flow)
+    floor, floor_pairs = warp_error(originals(), originals(), video.flow)
+    return {"output": value, "original": floor, "pairs": pairs, "original_pairs": floor_pairs}
+
+
+ENTRIES = "vidstyle-frames.jsonl"
+
+
+def _append_entry(folder: Path, entry: dict) -> None:
+    with open(folder / ENTRIES, "a") as fh:
+        fh.write(json.dumps(entry) + "\n")
+
+
+def _load_entries(folder: Path, done: int) -> list[dict]:
+    """Report entries of frames finished by an interrupted run (a torn last line is dropped)."""
+    entries: dict[int, dict] = {}
+    path = folder / ENTRIES
+    if path.exists():
+        for line in path.read_text().splitlines():
+            try:
+                entry = json.loads(line)
+            except ValueError:
+                continue
+            if entry.get("index", done) < done:
+                entries[entry["index"]] = entry
+    if path.exists():
+        path.write_text("".join(json.dumps(entries[k]) + "\n" for k in sorted(entries)))
+    return [entries[k] for k in sorted(entries)]

@@ -1,0 +1,148 @@
+"""Per-frame temporal inputs (Ruder et al. 2016; METHOD.md sections 2 and 4).
+
+The flow side depends only on the ORIGINAL frames, so it is computed ahead in a background thread
+(`source_frames` + `prefetch`); the stylised side (warping earlier results, initialisation) needs
+the previous result and is done on the main thread, just before a frame is optimised.
+"""
+
+from __future__ import annotations
+
+import queue
+import threading
+from collections import deque
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from .flow import FlowPair, flow_pair, is_scene_cut, warp
+from .images import resize
+
+
+@dataclass
+class SourceFrame:
+    """One original frame at the working size, with its flows to earlier frames of its shot."""
+
+    position: int  # output index, 0-based
+    source_index: int  # index in the input video or folder
+    content: np.ndarray  # RGB uint8, working size
+    pairs: dict[int, FlowPair] = field(default_factory=dict)  # offset j -> flows (t-j, t)
+    cut: bool = False  # frame t starts a new shot (or the sequence): no temporal coupling
+
+
+def source_frames(
+    frames: Iterable[tuple[int, np.ndarray]],
+    size: tuple[int, int],
+    offsets: Sequence[int],
+    method: str,
+    cut_threshold: float,
+    resume_at: int = 0,
+) -> Iterator[SourceFrame]:
+    """Resize frames to the working size and compute flows to the earlier frames in `offsets`.
+
+    Long-term flows are computed directly between the original frames t-j and t (Ruder et al.),
+    never across a scene cut. Frames before `resume_at` (already finished) are not yielded; only
+    the last few of them are looked at, to know the shot and the originals the next frame needs.
+    """
+    reach = max(offsets)
+    recent: deque[np.ndarray] = deque(maxlen=reach)  # originals t-1, t-2, ... (newest left)
+    shot_start = 0
+    for position, (source_index, frame) in enumerate(frames):
+        content = resize(frame, *size)
+        pairs: dict[int, FlowPair] = {}
+        cut = position == 0
+        if position < resume_at - reach:
+            recent.appendleft(content)  # long finished: no flow needed
+            continue
+        if recent:
+            short = flow_pair(recent[0], content, method)
+            if is_scene_cut(short, cut_threshold):
+                cut, shot_start = True, position
+            else:
+                pairs[1] = short
+                for j in offsets:
+                    if j > 1 and position - j >= shot_start and j <= len(recent):
+                        pairs[j] = flow_pair(recent[j - 1], content, method)
+        if cut:
+            recent.clear()
+        recent.appendleft(content)
+        if position >= resume_at:
+            yield SourceFrame(position, source_index, content, pairs, cut)
+
+
+def prefetch(items: Iterator, depth: int = 2) -> Iterator:
+    """Run `items` in a background thread, `depth` ahead; exceptions re-raised in the consumer."""
+    box: queue.Queue = queue.Queue(maxsize=depth)
+    stop = threading.Event()
+    done = object()
+
+    def produce() -> None:
+        try:
+            for item in items:
+                while not stop.is_set():
+                    try:
+                        box.put((item, None), timeout=0.1)
+                        break
+                    except queue.Full:
+                        continue
+                if stop.is_set():
+                    return
+            box.put((done, None))
+        except BaseException as exc:  # noqa: BLE001 - handed to the consumer
+            box.put((done, exc))
+
+    worker = threading.Thread(target=produce, name="vidstyle-prefetch", daemon=True)
+    worker.start()
+    try:
+        while True:
+            item, exc = box.get()
+            if item is done:
+                if exc is not None:
+                    raise exc
+                return
+            yield item
+    finally:
+        stop.set()
+
+
+@dataclass
+class TemporalInputs:
+    warped: np.ndarray  # (K, H, W, 3) float32: stylised t-j warped into t, zeros where unused
+    weights: np.ndarray  # (K, H, W, 1) float32: long-term-reduced c_j
+    init: np.ndarray  # (H, W, 3) float32 starting image
+
+
+def temporal_inputs(
+    frame: SourceFrame,
+    history: dict[int, np.ndarray],
+    offsets: Sequence[int],
+    init_mode: str,
+) -> TemporalInputs:
+    """Warp earlier stylised frames along the flows and build the temporal targets and the start.
+
+    history maps output position -> stylised RGB uint8 (the saved 8-bit frames, so a resumed run
+    chains exactly like an uninterrupted one). Long-term weights: c_j' = max(c_j - Σ_{k<j} c_k, 0),
+    nearest first (METHOD.md 2).
+    """
+    h, w = frame.content.shape[:2]
+    content = frame.content.astype(np.float32)
+    warped = np.zeros((len(offsets), h, w, 3), np.float32)
+    weights = np.zeros((len(offsets), h, w, 1), np.float32)
+    covered = np.zeros((h, w), np.float32)
+    for i, j in enumerate(sorted(offsets)):
+        pair = frame.pairs.get(j)
+        earlier = history.get(frame.position - j)
+        if pair is None or earlier is None:
+            continue
+        warped[i] = warp(earlier, pair.flow_bwd)
+        weights[i, ..., 0] = np.maximum(pair.weights - covered, 0.0)
+        covered += pair.weights
+    init = content
+    if not frame.cut and 1 in frame.pairs and frame.position - 1 in history:
+        if init_mode == "prev-warped":
+            # Where the flow cannot be trusted (c = 0) start from the content, not smeared pixels.
+            c = frame.pairs[1].weights[..., None]
+            init = c * warped[sorted(offsets).index(1)] + (1.0 - c) * content
+        elif init_mode == "prev":
+            init = history[frame.position - 1].astype(np.float32)
+    return TemporalInputs(warped, weights, init)

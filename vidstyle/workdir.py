@@ -1,0 +1,130 @@
+"""The work folder of a video run: finished frames, the manifest of settings, and the lock.
+
+Each finished frame is written atomically (temporary file + rename), so after a crash or
+``kill -9`` every frame_NNNNNN.png present is whole; the lock is an flock, which the kernel
+releases when the process dies, so no stale lock can block the next run.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import logging
+import os
+import shutil
+from pathlib import Path
+
+import numpy as np
+
+from .errors import InputError, OutputError, UsageError
+from .images import read_image, write_bytes_atomic, write_image
+from .video import frame_name
+
+log = logging.getLogger(__name__)
+
+MANIFEST = "vidstyle-manifest.json"
+LOCK = ".vidstyle.lock"
+
+
+class WorkDir:
+    def __init__(self, folder: Path):
+        self.folder = folder
+        self._lock_fd: int | None = None
+
+    # --- lock ------------------------------------------------------------------------------------
+
+    def lock(self) -> None:
+        """Take the run's lock, or fail at once if another live run holds it."""
+        try:
+            self.folder.mkdir(parents=True, exist_ok=True)
+            fd = os.open(self.folder / LOCK, os.O_RDWR | os.O_CREAT, 0o644)
+        except OSError as exc:
+            raise OutputError(f"{self.folder}: cannot create the work folder ({exc.strerror})") from None
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            holder = os.read(fd, 32).decode(errors="replace").strip() or "?"
+            os.close(fd)
+            raise OutputError(f"{self.folder}: another vidstyle run (pid {holder}) is writing this output") from None
+        os.ftruncate(fd, 0)
+        os.write(fd, str(os.getpid()).encode())
+        self._lock_fd = fd
+
+    def unlock(self) -> None:
+        if self._lock_fd is not None:
+            os.close(self._lock_fd)  # closing releases the flock
+            self._lock_fd = None
+
+    # --- manifest --------------------------------------------------------------------------------
+
+    def read_manifest(self) -> dict | None:
+        path = self.folder / MANIFEST
+        if not path.exists():
+            return None
+        try:
+            return json.loads(path.read_text())
+        except (OSError, ValueError):
+            log.warning("%s: unreadable manifest, starting afresh", path)
+            return None
+
+    def write_manifest(self, manifest: dict) -> None:
+        write_bytes_atomic(self.folder / MANIFEST, (json.dumps(manifest, indent=1) + "\n").encode())
+
+    def prepare(self, settings: dict, restart: bool) -> dict:
+        """Check the settings against an interrupted run's; return the manifest to continue with."""
+        old = self.read_manifest()
+        if old is not None and old.get("state", {}).get("complete"):
+            old = None  # a finished run being replaced (the caller checked --overwrite)
+        if old is not None and old.get("settings") != settings:
+            if not restart:
+                changed = sorted(
+                    k for k in set(old.get("settings", {})) | set(settings)
+                    if old.get("settings", {}).get(k) != settings.get(k)
+                )
+                raise UsageError(
+                    f"{self.folder} holds an interrupted run with other settings ({', '.join(changed)}); "
+                    "run it with the same options to resume, or pass --restart to start over"
+                )
+            old = None
+        if old is None:
+            self.clear()
+            old = {"version": 1, "settings": settings, "state": {}}
+            self.write_manifest(old)
+        for stale in self.folder.glob(".*.tmp"):  # half-written files of a killed run
+            stale.unlink(missing_ok=True)
+        return old
+
+    # --- frames ----------------------------------------------------------------------------------
+
+    def frame_path(self, position: int) -> Path:
+        return self.folder / frame_name(position)
+
+    def finished(self) -> int:
+        """Number of leading frames that are present and readable (a resumed run starts there)."""
+        count = 0
+        while self.frame_path(count).exists():
+            count += 1
+        if count:
+            try:  # the last one is the one a crash could have hit; atomic writes make it whole
+                self.load(count - 1)
+            except InputError:
+                log.warning("%s is unreadable: it will be redone", self.frame_path(count - 1))
+                self.frame_path(count - 1).unlink()
+                count -= 1
+        return count
+
+    def save(self, position: int, frame_rgb: np.ndarray) -> None:
+        write_image(self.frame_path(position), frame_rgb)
+
+    def load(self, position: int) -> np.ndarray:
+        return read_image(self.frame_path(position))
+
+    def clear(self) -> None:
+        """Remove our frames and manifest (not other files a user keeps in the folder)."""
+        for path in self.folder.glob("frame_*.png"):
+            path.unlink()
+        (self.folder / MANIFEST).unlink(missing_ok=True)
+
+    def remove(self) -> None:
+        self.unlock()
+        shutil.rmtree(self.folder, ignore_errors=True)
