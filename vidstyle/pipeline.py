@@ -37,6 +37,7 @@ log = logging.getLogger(__name__)
 
 
 class Progress(Protocol):
+    def begin(self, total_frames: int, finished: int) -> None: ...
     def frame_start(self, position: int, iterations: int) -> None: ...
     def iteration(self, iteration: int, terms: np.ndarray, image: object) -> None: ...
     def frame_done(self, position: int, seconds: float) -> None: ...
@@ -119,8 +120,6 @@ def stylize_sequence(
         for old in [p for p in history if p <= frame.position - reach]:
             del history[old]
         seconds = time.perf_counter() - tick
-        if progress:
-            progress.frame_done(frame.position, seconds)
         yield FrameOutput(frame.position, frame.source_index, out, result, frame.cut, seconds), delta
 
 
@@ -202,6 +201,8 @@ def _run(job: Job, styles: Sequence, style: StyleOptions, video: VideoOptions, p
     total = job.reader.expected
     if done:
         log.info("resuming after %d of %d finished frames in %s", done, total, work.folder)
+    if progress:
+        progress.begin(total, done)
     reach = max(video.long_term)
     history = {p: work.load(p) for p in range(max(0, done - reach), done)}
     entries = _load_entries(work.folder, done)
@@ -212,15 +213,17 @@ def _run(job: Job, styles: Sequence, style: StyleOptions, video: VideoOptions, p
     try:
         for out, delta in stylize_sequence(frames, engine, grams, style, video, history,
                                            state.get("delta"), progress, preview):
+            if delta is not None and state.get("delta") != delta:
+                state["delta"] = delta  # recorded before the frame, so a resumed run reuses it
+                work.write_manifest(manifest)
             work.save(out.position, out.image)
             busy += out.result.step_seconds
             entry = frame_entries(out.result, out.position, out.seconds)[0]
             entry |= {"source_index": out.source_index, "cut": out.cut}
             _append_entry(work.folder, entry)
             entries.append(entry)
-            if delta is not None and state.get("delta") != delta:
-                state["delta"] = delta
-                work.write_manifest(manifest)
+            if progress:
+                progress.frame_done(out.position, out.seconds)
     except KeyboardInterrupt:
         finished = work.finished()
         raise Interrupted(f"stopped after {finished} of {total} frames, kept in {work.folder}; "

@@ -92,10 +92,11 @@ class VideoProgress:
                            position=0, dynamic_ncols=True)
         self.iterations = IterationBar(0, quiet, position=1)
 
+    def begin(self, total_frames: int, finished: int) -> None:
+        self.frames.reset(total=total_frames)
+        self.frames.update(finished)  # a resumed run starts with its finished frames counted
+
     def frame_start(self, position: int, iterations: int) -> None:
-        if self.frames.n == 0 and position:
-            self.frames.n = self.frames.last_print_n = position  # resumed run
-            self.frames.refresh()
         self.iterations.reset(iterations, f"frame {position}")
 
     def iteration(self, iteration: int, terms: np.ndarray, image=None) -> None:

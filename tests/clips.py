@@ -1,0 +1,44 @@
+"""Tiny synthetic clips for the video tests."""
+
+from __future__ import annotations
+
+import wave
+from fractions import Fraction
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from vidstyle.encode import VideoWriter
+
+NTSC = Fraction(30000, 1001)
+
+
+def make_frames(count: int, width: int = 48, height: int = 32, seed: int = 0) -> list[np.ndarray]:
+    """Smooth frames that differ from each other (a moving gradient plus a bright square)."""
+    rng = np.random.default_rng(seed)
+    base = rng.integers(0, 256, (height // 8 + 1, width // 8 + 1, 3)).astype(np.uint8)
+    base = cv2.resize(base, (width, height), interpolation=cv2.INTER_LINEAR)
+    frames = []
+    for i in range(count):
+        frame = np.roll(base, i, axis=1).copy()
+        frame[4:12, (2 * i) % (width - 8):(2 * i) % (width - 8) + 8] = 255
+        frames.append(frame)
+    return frames
+
+
+def write_clip(path: Path, frames: list[np.ndarray], fps: Fraction | float, **kwargs) -> Path:
+    with VideoWriter(path, fps, **kwargs) as out:
+        for frame in frames:
+            out.write(frame)
+    return path
+
+
+def write_wav(path: Path, seconds: float, rate: int = 22050) -> Path:
+    t = np.arange(int(seconds * rate)) / rate
+    with wave.open(str(path), "wb") as wav:
+        wav.setnchannels(1)
+        wav.setsampwidth(2)
+        wav.setframerate(rate)
+        wav.writeframes((np.sin(2 * np.pi * 440 * t) * 12000).astype(np.int16).tobytes())
+    return path

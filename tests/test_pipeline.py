@@ -1,0 +1,144 @@
+"""Video runs end to end on tiny clips: round trips, resume, scene cuts, the temporal term."""
+
+from __future__ import annotations
+
+from fractions import Fraction
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import vidstyle
+from vidstyle import backend
+from vidstyle.api import get_engine
+from vidstyle.config import StyleOptions
+from vidstyle.errors import Interrupted, OutputError, UsageError
+from vidstyle.flow import FlowPair
+from vidstyle.temporal import SourceFrame, temporal_inputs
+from vidstyle.video import audio_duration, list_frames, probe
+from clips import NTSC, make_frames, write_clip, write_wav
+from conftest import smooth_image
+
+FAST = dict(weights="random", iterations=4, frame_iterations=2, tol=0.0)
+
+
+@pytest.fixture(scope="module")
+def style_png(tmp_path_factory) -> Path:
+    from vidstyle.images import write_image
+
+    path = tmp_path_factory.mktemp("style") / "style.png"
+    write_image(path, smooth_image(np.random.default_rng(1), 48, 48).astype(np.uint8))
+    return path
+
+
+@pytest.mark.parametrize("fps,sound", [(Fraction(10), True), (NTSC, True), (Fraction(25), False)])
+def test_round_trip_keeps_frames_rate_and_sound(tmp_path, style_png, fps, sound):
+    wav = write_wav(tmp_path / "tone.wav", 2.0) if sound else None
+    clip = write_clip(tmp_path / "in.mp4", make_frames(6, 64, 48), fps, audio_from=wav)
+    report = vidstyle.stylize_video(clip, style_png, tmp_path / "out.mp4", **FAST)
+    src, out = probe(clip), probe(tmp_path / "out.mp4")
+    assert (out.frame_count, out.fps, out.has_audio) == (src.frame_count, src.fps, sound)
+    if sound:
+        assert abs(audio_duration(tmp_path / "out.mp4") - audio_duration(clip)) <= float(1 / fps) + 0.03
+    assert len(report["frames"]) == 6 and report["warp_error"]["output"] >= 0
+    assert not (tmp_path / "out.mp4.vidstyle").exists()  # work folder removed once complete
+
+
+def test_frames_folder_in_and_out_with_every(tmp_path, style_png):
+    folder = tmp_path / "frames"
+    folder.mkdir()
+    from vidstyle.encode import write_frame
+
+    for i, frame in enumerate(make_frames(7, 64, 48)):
+        write_frame(folder, i, frame)
+    report = vidstyle.stylize_video(folder, style_png, tmp_path / "out", every=2, **FAST)
+    assert [f["source_index"] for f in report["frames"]] == [0, 2, 4, 6]
+    assert len(list_frames(tmp_path / "out")) == 4
+    with pytest.raises(OutputError, match="overwrite"):
+        vidstyle.stylize_video(folder, style_png, tmp_path / "out", every=2, **FAST)
+    vidstyle.stylize_video(folder, style_png, tmp_path / "out", every=2, overwrite=True, **FAST)
+
+
+class StopAfter:
+    """A progress sink that interrupts the run like Ctrl-C once `n` frames are done."""
+
+    def __init__(self, n: int):
+        self.n = n
+
+    def begin(self, total, finished): ...
+    def frame_start(self, position, iterations): ...
+    def iteration(self, iteration, terms, image): ...
+
+    def frame_done(self, position, seconds):
+        if position + 1 >= self.n:
+            raise KeyboardInterrupt
+
+
+def test_resumed_run_equals_uninterrupted_run(tmp_path, style_png):
+    clip = write_clip(tmp_path / "in.mp4", make_frames(6, 64, 48), 10)
+    whole = vidstyle.stylize_video(clip, style_png, tmp_path / "whole", **FAST)
+    with pytest.raises(Interrupted, match="run the same command again"):
+        vidstyle.stylize_video(clip, style_png, tmp_path / "parts", progress=StopAfter(3), **FAST)
+    kept = {p: p.stat().st_mtime_ns for p in (tmp_path / "parts").glob("frame_*.png")}
+    assert len(kept) == 3
+    with pytest.raises(UsageError, match="--restart"):
+        vidstyle.stylize_video(clip, style_png, tmp_path / "parts", **(FAST | {"frame_iterations": 3}))
+    resumed = vidstyle.stylize_video(clip, style_png, tmp_path / "parts", **FAST)
+    assert all(p.stat().st_mtime_ns == t for p, t in kept.items())  # no finished frame redone
+    a, b = list_frames(tmp_path / "whole"), list_frames(tmp_path / "parts")
+    assert len(a) == len(b) == 6 and len(resumed["frames"]) == 6
+    from vidstyle.images import read_image
+
+    diff = np.mean([np.abs(read_image(x).astype(float) - read_image(y)).mean() for x, y in zip(a, b)])
+    assert diff <= 1.0, diff  # METHOD: at most 1/255 on average
+    assert whole["warp_error"]["output"] == pytest.approx(resumed["warp_error"]["output"], rel=0.05)
+
+
+def test_scene_cut_starts_afresh_and_steps_are_not_retraced(tmp_path, style_png):
+    frames = make_frames(4, 64, 48, seed=0) + make_frames(3, 64, 48, seed=5)[::-1]
+    clip = write_clip(tmp_path / "cut.mp4", frames, 10)
+    vidstyle.stylize_video(clip, style_png, tmp_path / "warm", **FAST)  # compile once
+    before = dict(backend.TRACES)
+    report = vidstyle.stylize_video(clip, style_png, tmp_path / "out", **FAST)
+    cuts = [f["index"] for f in report["frames"] if f["cut"]]
+    assert cuts == [0, 4]
+    assert [f["iterations"] for f in report["frames"]] == [4, 2, 2, 2, 4, 2, 2]
+    assert backend.TRACES == before  # same size, same steps: nothing retraced
+
+
+def test_iterator_form_yields_every_frame(tmp_path, style_png):
+    clip = write_clip(tmp_path / "in.mp4", make_frames(4, 64, 48), 10)
+    out = list(vidstyle.iter_stylized_frames(clip, style_png, **FAST))
+    assert [i for i, _ in out] == [0, 1, 2, 3]
+    assert all(f.shape == (48, 64, 3) and f.dtype == np.uint8 for _, f in out)
+
+
+def test_temporal_term_has_a_gradient(rng):
+    """The temporal loss must depend on x (one public implementation compares two constants)."""
+    engine = get_engine(StyleOptions(weights="random"))
+    content = smooth_image(rng, 32, 32)
+    grams = engine.style_targets([smooth_image(rng, 32, 32)], [1.0])
+    warped = smooth_image(rng, 32, 32)[None, None]
+    c = rng.uniform(0, 1, (1, 1, 32, 32, 1)).astype(np.float32)
+    x = content[None]
+    delta = 50.0
+    with_t = engine.gradient(x, engine.targets(x, grams, (1e4, 1e-2, 0, delta), warped, c))
+    without = engine.gradient(x, engine.targets(x, grams, (1e4, 1e-2, 0, 0.0), warped, c))
+    expected = 2 * delta * c[:, 0] * (x - warped[:, 0]) / x[0].size
+    np.testing.assert_allclose(with_t - without, expected, rtol=1e-3, atol=1e-4 * np.abs(expected).max())
+
+
+def test_prev_warped_init_follows_the_flow_and_falls_back_to_content():
+    h, w = 8, 10
+    content = np.full((h, w, 3), 10, np.uint8)
+    previous = np.tile(np.arange(w, dtype=np.uint8)[None, :, None] * 20, (h, 1, 3))
+    flow = np.zeros((h, w, 2), np.float32)
+    flow[..., 0] = 1.0  # pixel x of frame t was at x + 1 in frame t-1
+    weights = np.ones((h, w), np.float32)
+    weights[:, :3] = 0.0  # occluded: start from the content there
+    pair = FlowPair(flow, -flow, weights, weights > 0)
+    frame = SourceFrame(5, 5, content, {1: pair}, cut=False)
+    out = temporal_inputs(frame, {4: previous}, [1], "prev-warped")
+    np.testing.assert_allclose(out.init[:, 3:-1], previous[:, 4:].astype(np.float32))
+    np.testing.assert_allclose(out.init[:, :3], 10.0)
+    assert out.weights[0, :, :3].max() == 0 and out.weights[0, :, 3:].min() == 1
