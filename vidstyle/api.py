@@ -95,15 +95,23 @@ def with_content_colors(result_rgb: np.ndarray, content_rgb: np.ndarray) -> np.n
     return np.clip(cv2.cvtColor(con, cv2.COLOR_YCrCb2RGB) * 255.0, 0, 255)
 
 
-def prepare_styles(styles: list[np.ndarray], size: tuple[int, int], o: StyleOptions, content: np.ndarray) -> list[np.ndarray]:
-    """Style images scaled so their longest side is style_scale × the working longest side."""
+def prepare_styles(
+    styles: list[np.ndarray], size: tuple[int, int], o: StyleOptions, content: np.ndarray | None
+) -> list[np.ndarray]:
+    """Style images scaled so their longest side is style_scale × the working longest side.
+
+    With --preserve-colors they become luminance, matched to the content's when one is given
+    (a video's frames vary, so there the style's own luminance is kept).
+    """
     longest = max(1, round(max(size) * o.style_scale))
     out = []
     for style in styles:
         w, h = fit_size(style.shape[1], style.shape[0], longest)
         style = resize(style, w, h)
         if o.preserve_colors:
-            style = match_luminance(luminance(style), luminance(content))
+            style = luminance(style)
+            if content is not None:
+                style = match_luminance(style, luminance(content))
         out.append(style.astype(np.float32))
     return out
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import errno
 import logging
 import os
 import sys
@@ -203,7 +204,7 @@ def check_output(path: Path, input_path: Path, overwrite: bool) -> None:
         raise OutputError(f"{path}: exists; pass --overwrite to replace it")
     folder = path.resolve().parent
     if not folder.is_dir():
-        raise OutputError(f"{path}: folder {folder} does not exist")
+        raise OutputError(f"{path}: {folder} {'is not a folder' if folder.exists() else 'does not exist'}")
     if not os.access(folder, os.W_OK):
         raise OutputError(f"{path}: folder {folder} is not writable")
 
@@ -280,6 +281,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         level=logging.DEBUG if args.debug else logging.WARNING if args.quiet else logging.INFO,
         format="%(message)s",
     )
+    if args.debug:  # libav's own messages about a damaged video (video.py silences them)
+        os.environ.setdefault("OPENCV_FFMPEG_LOGLEVEL", "24")
     try:
         if not args.debug:
             os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
@@ -293,6 +296,15 @@ def main(argv: Sequence[str] | None = None) -> int:
             raise
         sys.stderr.write(f"error: {exc}\n")
         return exc.exit_code
+    except OSError as exc:
+        # A file-system fault outside the checked writes (e.g. the disk filling up while a log
+        # line is appended) is still one line, saying what to do where we know it.
+        if args.debug:
+            raise
+        where = f"{exc.filename}: " if exc.filename else ""
+        hint = "; free some space and run the same command again to resume" if exc.errno == errno.ENOSPC else ""
+        sys.stderr.write(f"error: {where}{exc.strerror or exc}{hint}\n")
+        return 1
     except KeyboardInterrupt:
         sys.stderr.write("error: interrupted\n")
         return 130

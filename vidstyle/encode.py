@@ -22,7 +22,7 @@ import numpy as np
 
 from .errors import OutputError, UsageError
 from .images import write_image
-from .video import as_fraction, audio_duration, ffmpeg_exe, frame_name
+from .video import as_fraction, audio_duration, ffmpeg_exe, ffmpeg_path, frame_name
 
 log = logging.getLogger(__name__)
 
@@ -111,7 +111,7 @@ class VideoWriter:
             self.abort()
 
     def _temp(self, tag: str) -> Path:
-        folder = self.path.parent
+        folder = Path(ffmpeg_path(self.path.parent))  # ffmpeg gets these names: absolute, see ffmpeg_path
         try:
             fd, name = tempfile.mkstemp(prefix=f".{self.path.stem}.", suffix=f".{tag}{self.path.suffix}",
                                         dir=folder)
@@ -201,7 +201,7 @@ class VideoWriter:
         cmd = [
             ffmpeg_exe(), "-hide_banner", "-nostdin", "-y", "-v", "error",
             "-i", str(video),
-            "-ss", f"{self.audio_start:.6f}", "-t", f"{float(length):.6f}", "-i", str(self.audio_from),
+            "-ss", f"{self.audio_start:.6f}", "-t", f"{float(length):.6f}", "-i", ffmpeg_path(self.audio_from),
             "-map", "0:v:0", "-map", "1:a:0", "-c:v", "copy",
             "-c:a", self.format.audio_codec, "-b:a", self.audio_bitrate, *self.format.extra, str(out),
         ]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import logging
 import os
 import tempfile
@@ -16,24 +17,37 @@ log = logging.getLogger(__name__)
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp")
 
+# OpenCV's decoders warn on stderr about damaged files ("PNG input buffer is incomplete"); we
+# raise InputError naming the file instead, so its warnings would only bury the `error:` line.
+cv2.utils.logging.setLogLevel(cv2.utils.logging.LOG_LEVEL_ERROR)
+
+_noted: set[tuple[str, str]] = set()
+
+
+def _note(name: str, what: str) -> None:
+    """Log a conversion once per folder: a folder of grayscale frames would say it per frame."""
+    key = (os.path.dirname(name), what)
+    log.log(logging.DEBUG if key in _noted else logging.INFO, "%s: %s", name, what)
+    _noted.add(key)
+
 
 def to_rgb8(array: np.ndarray, name: str = "image") -> np.ndarray:
     """Convert a decoded OpenCV array (gray, BGR, BGRA; 8/16-bit/float) to RGB uint8."""
     img = np.asarray(array)
     if img.dtype == np.uint16:
-        log.info("%s: 16-bit image converted to 8 bits", name)
+        _note(name, "16-bit image converted to 8 bits")
         img = (img.astype(np.float32) / 257.0 + 0.5).astype(np.uint8)
     elif img.dtype in (np.float32, np.float64):
-        log.info("%s: float image converted to 8 bits", name)
+        _note(name, "float image converted to 8 bits")
         img = np.clip(img * 255.0 + 0.5, 0, 255).astype(np.uint8)
     elif img.dtype != np.uint8:
         raise InputError(f"{name}: unsupported pixel type {img.dtype}")
     if img.ndim == 2:
-        log.info("%s: grayscale image converted to RGB", name)
+        _note(name, "grayscale image converted to RGB")
         return cv2.cvtColor(img, cv2.COLOR_GRAY2RGB)
     if img.ndim == 3 and img.shape[2] == 4:
         # Composite on white: transparent areas of a painting are usually paper.
-        log.info("%s: alpha channel composited on white", name)
+        _note(name, "alpha channel composited on white")
         alpha = img[:, :, 3:4].astype(np.float32) / 255.0
         bgr = img[:, :, :3].astype(np.float32) * alpha + 255.0 * (1.0 - alpha)
         img = (bgr + 0.5).astype(np.uint8)
@@ -53,7 +67,10 @@ def read_image(path: str | os.PathLike) -> np.ndarray:
         data = np.fromfile(path, dtype=np.uint8)  # np.fromfile + imdecode copes with unicode paths
     except OSError as exc:
         raise InputError(f"{path}: cannot read ({exc.strerror})") from None
-    img = cv2.imdecode(data, cv2.IMREAD_UNCHANGED) if data.size else None
+    try:
+        img = cv2.imdecode(data, cv2.IMREAD_UNCHANGED) if data.size else None
+    except cv2.error:  # a malformed file may raise instead of returning None
+        img = None
     if img is None or img.size == 0:
         raise InputError(f"{path}: not a readable image")
     return to_rgb8(img, str(path))
@@ -86,8 +103,9 @@ def write_bytes_atomic(path: str | os.PathLike, data: bytes) -> None:
         os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600 files; give the usual permissions
         os.replace(tmp, path)
     except OSError as exc:
-        Path(tmp).unlink(missing_ok=True)
-        raise OutputError(f"{path}: write failed ({exc.strerror})") from None
+        Path(tmp).unlink(missing_ok=True)  # the old file, if any, is untouched
+        hint = "; free some space and try again" if exc.errno == errno.ENOSPC else ""
+        raise OutputError(f"{path}: write failed ({exc.strerror}){hint}") from None
 
 
 def _umask() -> int:

@@ -4,16 +4,17 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import os
 import shutil
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
 
-from .api import working_size
+from .api import blend_weights, working_size
 from .config import StyleOptions, VideoOptions
 from .encode import FORMATS
 from .errors import OutputError, UsageError
-from .images import IMAGE_SUFFIXES
+from .images import IMAGE_SUFFIXES, read_image
 from .report import config_dict
 from .video import FrameReader, StreamInfo, as_fraction, parse_time, probe
 from .workdir import MANIFEST, WorkDir
@@ -48,7 +49,28 @@ def file_digest(path: str | Path) -> str:
     return hashlib.sha256(Path(path).read_bytes()).hexdigest()[:16]
 
 
+def check_styles(styles: list, style: StyleOptions) -> None:
+    """Every style image readable, one --style-blend weight each: else the run would fail only
+    after its work folder was made, leaving an empty one behind."""
+    blend_weights(style, len(styles))
+    for s in styles:
+        if isinstance(s, (str, os.PathLike)):
+            read_image(s)  # InputError naming the file
+
+
+def check_folder(output: Path) -> None:
+    """The folder the output (and the work folder beside it) goes in exists and takes files."""
+    folder = output.resolve().parent
+    if not folder.is_dir():
+        what = "is not a folder" if folder.exists() else "does not exist"
+        raise OutputError(f"{output}: {folder} {what}")
+    target = output.resolve() if output.is_dir() else folder  # frames go into an existing folder
+    if not os.access(target, os.W_OK):  # also false on a read-only file system, even for root
+        raise OutputError(f"{output}: folder {target} is not writable")
+
+
 def plan(source: Path, output: Path, styles: list, style: StyleOptions, video: VideoOptions) -> Job:
+    check_styles(styles, style)
     fps_folder = as_fraction(video.fps) if video.fps else Fraction(25)
     info = probe(source, fps=fps_folder)
     start = parse_time(video.start, info.fps) if video.start else 0
@@ -66,8 +88,7 @@ def plan(source: Path, output: Path, styles: list, style: StyleOptions, video: V
                          f"({', '.join(FORMATS)}) or a folder")
     if output.resolve() == source.resolve():
         raise OutputError(f"{output}: the output is the input; choose another path")
-    if not output.resolve().parent.is_dir():
-        raise OutputError(f"{output}: folder {output.resolve().parent} does not exist")
+    check_folder(output)
     in_place = not to_video and video.output_size == "working"
     work = WorkDir(output if in_place else output.with_name(output.name + ".vidstyle"))
 
@@ -99,7 +120,7 @@ def plan(source: Path, output: Path, styles: list, style: StyleOptions, video: V
     free = shutil.disk_usage(output.resolve().parent).free
     if free < need:
         raise OutputError(f"{output.resolve().parent}: {free >> 20} MiB free, about {need >> 20} MiB "
-                          f"needed for {frames} frames at {size[0]}x{size[1]}")
+                          f"needed for {frames} frames at {size[0]}x{size[1]}; free some space or write elsewhere")
 
     settings = {
         "input": str(source.resolve()),

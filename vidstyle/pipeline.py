@@ -123,13 +123,12 @@ def stylize_sequence(
         yield FrameOutput(frame.position, frame.source_index, out, result, frame.cut, seconds), delta
 
 
-def _prepare(styles, style: StyleOptions, size: tuple[int, int], first_content: np.ndarray | None):
+def _prepare(styles, style: StyleOptions, size: tuple[int, int]) -> tuple[Engine, list]:
+    """The engine and the style Grams, computed once for the whole run."""
     style_list = [as_rgb(s, "style") for s in as_list(styles)]
     blend = blend_weights(style, len(style_list))
     engine = get_engine(style)
-    reference = first_content if first_content is not None else np.zeros((size[1], size[0], 3), np.float32)
-    grams = engine.style_targets(prepare_styles(style_list, size, style, reference), blend)
-    return engine, grams
+    return engine, engine.style_targets(prepare_styles(style_list, size, style, None), blend)
 
 
 def iter_stylized_frames(input: str | os.PathLike, styles, **options) -> Iterator[tuple[int, np.ndarray]]:
@@ -145,7 +144,7 @@ def iter_stylized_frames(input: str | os.PathLike, styles, **options) -> Iterato
     info = probe(input)
     reader = FrameReader(input, every=video.every, info=info)
     size = working_size(info.width, info.height, style.size)
-    engine, grams = _prepare(styles, style, size, None)
+    engine, grams = _prepare(styles, style, size)
     frames = prefetch(source_frames(reader, size, video.long_term, video.flow, video.scene_cut))
     for out, _ in stylize_sequence(frames, engine, grams, style, video, {}, None):
         yield out.source_index, out.image
@@ -206,7 +205,7 @@ def _run(job: Job, styles: Sequence, style: StyleOptions, video: VideoOptions, p
     reach = max(video.long_term)
     history = {p: work.load(p) for p in range(max(0, done - reach), done)}
     entries = _load_entries(work.folder, done)
-    engine, grams = _prepare(styles, style, job.size, None)
+    engine, grams = _prepare(styles, style, job.size)
     preview = Preview(video.preview, video.preview_window, video.preview_every)
     frames = prefetch(source_frames(job.reader, job.size, video.long_term, video.flow, video.scene_cut, done))
     busy = 0.0

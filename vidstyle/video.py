@@ -27,6 +27,11 @@ from .images import IMAGE_SUFFIXES, read_image
 
 log = logging.getLogger(__name__)
 
+# OpenCV's FFmpeg backend prints libav's complaints about a damaged stream (dozens of lines for a
+# truncated file) straight to stderr, burying the one `error:` line; we report damage ourselves.
+# Read when OpenCV first opens a video, so setting it here, before any capture, is in time.
+os.environ.setdefault("OPENCV_FFMPEG_LOGLEVEL", "-8")  # AV_LOG_QUIET
+
 DEFAULT_FOLDER_FPS = Fraction(25)
 
 
@@ -50,6 +55,12 @@ class StreamInfo:
 def ffmpeg_exe() -> str:
     """The ffmpeg binary bundled with imageio-ffmpeg (or the one IMAGEIO_FFMPEG_EXE names)."""
     return imageio_ffmpeg.get_ffmpeg_exe()
+
+
+def ffmpeg_path(path: str | os.PathLike) -> str:
+    """A path as ffmpeg (and OpenCV through it) must get it: absolute, because a relative name
+    like 'a:b.mp4' is read as the protocol 'a:' and one like '-x.mp4' as an option."""
+    return os.path.abspath(path)
 
 
 def as_fraction(fps: Fraction | float | int | str) -> Fraction:
@@ -110,7 +121,7 @@ def _rotation(stderr: str) -> int:
 
 def _open_capture(path: Path) -> tuple[cv2.VideoCapture, bool]:
     """Open a capture with OpenCV's own rotation on; say if we must rotate frames ourselves."""
-    cap = cv2.VideoCapture(str(path), cv2.CAP_FFMPEG)
+    cap = cv2.VideoCapture(ffmpeg_path(path), cv2.CAP_FFMPEG)
     if not cap.isOpened():
         cap.release()
         raise InputError(f"{path}: OpenCV cannot open this video")
@@ -144,7 +155,7 @@ def probe(path: str | os.PathLike, *, fps: Fraction | float = DEFAULT_FOLDER_FPS
 def _probe_video(path: Path) -> StreamInfo:
     # One demuxing pass (no decoding): the header tells streams, rate and rotation; the packet
     # count is exact where OpenCV only estimates (mkv, avi: duration × fps, audio tail included).
-    stderr = _ffmpeg_stderr(["-i", str(path), "-map", "0:v:0?", "-c", "copy", "-f", "null", "-"])
+    stderr = _ffmpeg_stderr(["-i", ffmpeg_path(path), "-map", "0:v:0?", "-c", "copy", "-f", "null", "-"])
     header = stderr.split("Output #", 1)[0]
     if "Input #" not in header:
         last = stderr.strip().splitlines()[-1:] or ["no output from ffmpeg"]
@@ -261,11 +272,13 @@ class FrameReader:
             )
 
     def __iter__(self) -> Iterator[tuple[int, np.ndarray]]:
-        self.decoded, self.last_index = 0, None
+        # The best pass counts: a reader is iterated again, even by two generators at once (the
+        # warp error reads the originals twice side by side), so a shared counter reset per pass
+        # would add up frames from both and overstate what a truncated file holds.
         source = self._folder() if self.info.is_folder else self._video()
-        for index, frame in source:
-            self.decoded += 1
-            self.last_index = index
+        for count, (index, frame) in enumerate(source, start=1):
+            self.decoded = max(self.decoded, count)
+            self.last_index = max(self.last_index if self.last_index is not None else index, index)
             yield index, frame
 
     def _folder(self) -> Iterator[tuple[int, np.ndarray]]:
@@ -345,7 +358,7 @@ def audio_duration(path: str | os.PathLike) -> float | None:
     if not Path(path).is_file():
         raise InputError(f"{path}: no such file")
     # Copying the packets to nowhere is fast and ffmpeg's last progress time is the stream's end.
-    stderr = _ffmpeg_stderr(["-i", str(path), "-map", "0:a:0?", "-c", "copy", "-f", "null", "-"])
+    stderr = _ffmpeg_stderr(["-i", ffmpeg_path(path), "-map", "0:a:0?", "-c", "copy", "-f", "null", "-"])
     times = re.findall(r"time=(\d+):(\d+):([\d.]+)", stderr)
     if not re.search(r"Stream #\d+:\d+.*?: Audio:", stderr) or not times:
         return None

@@ -1,0 +1,987 @@
+"""Speed and convergence benchmarks: writes docs/BENCHMARKS.md and the raw docs/bench_<section>.json.
+
+Usage:
+    python scripts/benchmark.py [--quick] [--sections efficiency,tuning,optimizers] [--out docs]
+
+Sections (METHOD.md sections 3 and 6):
+
+* ``efficiency``: seconds per iteration of the compiled Adam step (``Engine.optimize``, tol 0) for
+  each size, precision (float32, mixed = bfloat16 convolutions) and ``jit_compile``; GFLOP/s from
+  the cost model (1.48 MFLOP per pixel per iteration) divided by a float32 4096×4096 matrix
+  product's GFLOP/s measured in the same process: the efficiency ratio. Also where the time goes
+  (forward alone, forward + input gradient) at the largest size.
+* ``tuning``: the same float32 step at the largest size in fresh processes with other thread
+  settings and oneDNN environment variables (they only take effect before TensorFlow starts).
+* ``optimizers``: loss against seconds for Adam (lr 2, 6, 12), L-BFGS and the TensorFlow tutorial's
+  Adam; two targets (a: Adam lr 6 after N iterations, b: the tutorial's after N steps) and the
+  seconds and iterations each setting needs to reach them; a cross-check of the tutorial's Adam
+  written independently on [0, 1] pixels; float32 against mixed precision on the final loss.
+
+The machine may be shared, so every speed is also given as a ratio to the matrix product measured
+in the same process, each figure is the best of a few repeats, and each timed block waits (a
+bounded time) for the other processes' CPU use to drop. Seeded random VGG19 weights are used
+(``weights="random"``): ImageNet weights cannot be downloaded on the machines this runs on. Speed
+does not depend on the weights; the loss curves do, so the optimiser comparison is about this
+objective with random features.
+
+BENCHMARKS.md is rebuilt from every docs/bench_<section>.json present, so running one section
+refreshes that section and keeps the others.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import gc
+import json
+import math
+import os
+import platform
+import shlex
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+import numpy as np  # noqa: E402
+
+SECTIONS = ("efficiency", "tuning", "optimizers")
+FLOP_PER_PIXEL = 1.48e6  # forward + input gradient up to block5_conv2, per iteration (METHOD.md 6)
+MATMUL_N = 4096
+
+PLANS = {
+    # eff_*: efficiency; opt_*: optimizers; quiet_wait: longest wait (s) for a quiet machine per block
+    "full": {
+        "eff_sizes": (128, 256),
+        "eff_iterations": {128: 10, 256: 5},
+        "eff_repeats": 3,
+        "opt_sizes": (128, 256),
+        "opt_iterations": 1000,
+        "cross_steps": 20,
+        "quiet_wait": 20.0,
+    },
+    "quick": {
+        "eff_sizes": (64, 128),
+        "eff_iterations": {64: 5, 128: 4},
+        "eff_repeats": 2,
+        "opt_sizes": (64, 128),
+        "opt_iterations": 100,
+        "cross_steps": 20,
+        "quiet_wait": 5.0,
+    },
+}
+
+# name, label, StyleOptions changes. The first two define the targets; the tutorial's Adam on [0, 1]
+# pixels (lr 0.02, beta1 0.99, epsilon 0.1) is, on our 0-255 pixels, lr 0.02*255 and epsilon 0.1/255.
+OPTIMIZER_SETTINGS = (
+    ("adam_lr6", "Adam lr 6 (source report)", {"optimizer": "adam", "lr": 6.0}),
+    ("tutorial", "TF tutorial Adam (lr 5.1, β1 0.99, ε 0.1/255)",
+     {"optimizer": "adam", "lr": 0.02 * 255, "beta1": 0.99, "eps": 0.1 / 255}),
+    ("adam_lr2", "Adam lr 2", {"optimizer": "adam", "lr": 2.0}),
+    ("adam_lr12", "Adam lr 12", {"optimizer": "adam", "lr": 12.0}),
+    ("lbfgs", "L-BFGS-B (maxcor 10)", {"optimizer": "lbfgs"}),
+)
+
+
+def log(message: str) -> None:
+    print(f"[{time.strftime('%H:%M:%S')}] {message}", flush=True)
+
+
+# --- the machine ---------------------------------------------------------------------------------
+
+
+def lscpu() -> dict:
+    try:
+        text = subprocess.run(["lscpu"], capture_output=True, text=True, check=True).stdout
+    except (OSError, subprocess.CalledProcessError):
+        return {}
+    out = {}
+    for line in text.splitlines():
+        key, _, value = line.partition(":")
+        out[key.strip()] = value.strip()
+    return out
+
+
+def machine() -> dict:
+    info = lscpu()
+    flags = info.get("Flags", "").split()
+    return {
+        "cpu": info.get("Model name", platform.processor() or "unknown"),
+        "cores": int(info.get("CPU(s)", os.cpu_count() or 0)),
+        "threads_per_core": info.get("Thread(s) per core", "?"),
+        "isa": [f for f in ("avx512f", "avx512_bf16", "amx_bf16", "amx_tile") if f in flags],
+        "python": platform.python_version(),
+    }
+
+
+def backend_info() -> dict:
+    import keras
+
+    from vidstyle import backend
+
+    info = {"backend": backend.name(), "keras": keras.__version__, "numpy": np.__version__}
+    if backend.name() == "tensorflow":
+        import tensorflow as tf
+
+        info["tensorflow"] = tf.__version__
+        info["intra_op_threads"] = tf.config.threading.get_intra_op_parallelism_threads()
+        info["inter_op_threads"] = tf.config.threading.get_inter_op_parallelism_threads()
+    else:
+        import jax
+
+        info["jax"] = jax.__version__
+    info["env"] = {k: os.environ[k] for k in sorted(os.environ) if k.startswith(("TF_", "ONEDNN", "OMP_", "XLA"))}
+    return info
+
+
+def _proc_stat() -> tuple[int, int]:
+    with open("/proc/stat") as f:
+        values = [int(v) for v in f.readline().split()[1:9]]
+    return sum(values), values[3] + values[4]  # total, idle + iowait
+
+
+def others_busy(seconds: float = 0.5) -> float:
+    """Fraction of the machine's CPU busy while this process sleeps: the other processes' load."""
+    try:
+        t0, i0 = _proc_stat()
+        time.sleep(seconds)
+        t1, i1 = _proc_stat()
+    except OSError:
+        return float("nan")
+    return 1.0 - (i1 - i0) / max(t1 - t0, 1)
+
+
+def wait_quiet(max_wait: float, threshold: float = 0.15) -> tuple[float, float]:
+    """Wait (at most max_wait s) until other processes use under `threshold` of the CPUs."""
+    start = time.perf_counter()
+    busy = others_busy()
+    while busy > threshold and time.perf_counter() - start < max_wait:
+        busy = others_busy(1.0)
+    return busy, time.perf_counter() - start
+
+
+class CpuShare:
+    """This process's CPU time over (wall time × cores): near 1 when it had the machine to itself."""
+
+    def __enter__(self):
+        self.t, self.c = time.perf_counter(), os.times()
+        return self
+
+    def __exit__(self, *exc):
+        c = os.times()
+        wall = time.perf_counter() - self.t
+        cpu = (c.user - self.c.user) + (c.system - self.c.system)
+        self.share = cpu / max(wall * (os.cpu_count() or 1), 1e-9)
+
+
+class Matmul:
+    """The reference: a float32 N×N matrix product with the same backend, best of `repeats`."""
+
+    def __init__(self, n: int = MATMUL_N):
+        from vidstyle import backend
+
+        self.n, self.samples = n, []
+        rng = np.random.default_rng(0)
+        a, b = (rng.standard_normal((n, n), dtype=np.float32) for _ in range(2))
+        if backend.name() == "tensorflow":
+            import tensorflow as tf
+
+            ta, tb = tf.constant(a), tf.constant(b)
+            self.fn = lambda: tf.linalg.matmul(ta, tb).numpy()
+        else:
+            import jax
+            import jax.numpy as jnp
+
+            ja, jb, mm = jnp.asarray(a), jnp.asarray(b), jax.jit(jnp.matmul)
+            self.fn = lambda: mm(ja, jb).block_until_ready()
+        self.fn()
+
+    def measure(self, repeats: int = 5) -> float:
+        best = math.inf
+        for _ in range(repeats):
+            tick = time.perf_counter()
+            self.fn()
+            best = min(best, time.perf_counter() - tick)
+        gflops = 2 * self.n**3 / best / 1e9
+        self.samples.append(gflops)
+        return gflops
+
+    @property
+    def best(self) -> float:
+        return max(self.samples)
+
+
+# --- inputs and engines --------------------------------------------------------------------------
+
+
+def samples(size: int) -> tuple[np.ndarray, np.ndarray]:
+    from vidstyle.images import read_image, resize
+
+    def square(name):
+        image = read_image(ROOT / "samples" / name).astype(np.float32)
+        return np.clip(resize(image, size, size), 0, 255).astype(np.float32)
+
+    return square("content.png"), square("style.png")
+
+
+def make_engine(precision: str = "float32", jit: bool = False, **changes):
+    from vidstyle.config import StyleOptions
+    from vidstyle.optimize import Engine
+
+    options = StyleOptions(weights="random", optimizer="adam", precision=precision, **changes)
+    return Engine(options, jit_compile=jit)
+
+
+def make_targets(engine, content: np.ndarray, style: np.ndarray):
+    o = engine.options
+    grams = engine.style_targets([style], [1.0])
+    return engine.targets(content[None], grams, (o.content_weight, o.style_weight, o.tv_weight, 0.0))
+
+
+def conv_flop_per_pixel(last: str = "block5_conv2") -> float:
+    """Forward multiply-adds × 2 per input pixel up to `last` (so × 2 again with the input gradient)."""
+    from vidstyle.vgg import BLOCKS
+
+    macs, cin = 0.0, 3
+    for b, (filters, convs) in enumerate(BLOCKS, start=1):
+        for c in range(1, convs + 1):
+            macs += cin * filters * 9 / 4 ** (b - 1)
+            cin = filters
+            if f"block{b}_conv{c}" == last:
+                return 2 * macs
+    raise ValueError(last)
+
+
+def best_time(fn, repeats: int, quiet: float) -> float:
+    best = math.inf
+    for _ in range(repeats):
+        wait_quiet(quiet)
+        tick = time.perf_counter()
+        fn()
+        best = min(best, time.perf_counter() - tick)
+    return best
+
+
+def time_adam(engine, x0, targets, iterations: int, repeats: int, quiet: float) -> dict:
+    """Per-iteration seconds of Engine.optimize (Adam, tol 0): the compiled step's busy time."""
+    tick = time.perf_counter()
+    engine.optimize(x0, targets, 2, 0.0)  # traces and compiles
+    warmup = time.perf_counter() - tick
+    runs = []
+    for _ in range(repeats):
+        busy, waited = wait_quiet(quiet)
+        with CpuShare() as share:
+            result = engine.optimize(x0, targets, iterations, 0.0)
+        runs.append({
+            "step_s": result.step_seconds / iterations,
+            "wall_s": result.seconds / iterations,
+            "cpu_share": share.share,
+            "others_busy_before": busy,
+            "waited_s": waited,
+        })
+    best = min(runs, key=lambda r: r["step_s"])
+    return {"warmup_s": warmup, "iterations": iterations, "runs": runs, "step_s": best["step_s"],
+            "cpu_share": best["cpu_share"]}
+
+
+# --- section: efficiency -------------------------------------------------------------------------
+
+
+def section_efficiency(plan: dict) -> dict:
+    from vidstyle import backend
+
+    jits = (False, True) if backend.name() == "tensorflow" else (False,)
+    matmul = Matmul()
+    log(f"matmul reference: {matmul.measure():.0f} GFLOP/s")
+    rows, breakdown = [], None
+    for size in plan["eff_sizes"]:
+        content, style = samples(size)
+        for precision in ("float32", "mixed"):
+            for jit in jits:
+                wait_quiet(plan["quiet_wait"])
+                mm_before = matmul.measure()
+                engine = make_engine(precision, jit)
+                targets = make_targets(engine, content, style)
+                t = time_adam(engine, content[None], targets, plan["eff_iterations"][size],
+                              plan["eff_repeats"], plan["quiet_wait"])
+                mm_after = matmul.measure()
+                gflops = FLOP_PER_PIXEL * size * size / t["step_s"] / 1e9
+                row = {"size": size, "precision": precision, "jit_compile": jit, **t, "gflops": gflops,
+                       "matmul_adjacent": max(mm_before, mm_after)}
+                rows.append(row)
+                log(f"{size}² {precision:7s} jit={jit!s:5s}: {1e3 * t['step_s']:7.1f} ms/it, "
+                    f"{gflops:6.0f} GFLOP/s, matmul {mm_before:.0f}/{mm_after:.0f}, warm-up {t['warmup_s']:.1f} s, "
+                    f"cpu share {t['cpu_share']:.2f}")
+                if size == max(plan["eff_sizes"]) and precision == "float32" and not jit:
+                    breakdown = time_breakdown(engine, content, targets, size, plan)
+                del engine, targets
+                gc.collect()
+    best_mm = matmul.best
+    for row in rows:
+        row["ratio"] = row["gflops"] / best_mm
+        row["ratio_adjacent"] = row["gflops"] / row["matmul_adjacent"]
+    if breakdown:
+        for key in ("forward", "gradient", "adam_step"):
+            breakdown[key]["ratio"] = breakdown[key]["gflops"] / best_mm
+    return {"matmul": {"n": MATMUL_N, "best_gflops": best_mm, "samples": matmul.samples},
+            "flop_per_pixel": FLOP_PER_PIXEL, "rows": rows, "breakdown": breakdown,
+            "repeats": plan["eff_repeats"]}
+
+
+def time_breakdown(engine, content, targets, size: int, plan: dict) -> dict:
+    """Forward alone (loss terms), forward + input gradient, and the Adam step, best of repeats."""
+    from vidstyle import backend
+    from keras import ops
+
+    x = ops.convert_to_tensor(content[None])
+    args = targets.args()
+    m, v, t = ops.zeros_like(x), ops.zeros_like(x), ops.convert_to_tensor(0.0)
+    hyper = ops.convert_to_tensor(np.array([6.0, 0.9, 0.999, 1e-8], np.float32))
+    calls = {
+        "forward": (lambda: backend.to_numpy(engine._evaluate(x, engine.params, *args)), 0.5),
+        "gradient": (lambda: backend.to_numpy(engine._gradient(x, engine.params, *args)[2]), 1.0),
+        "adam_step": (lambda: backend.to_numpy(engine._adam(x, m, v, t, hyper, engine.params, *args)[4]), 1.0),
+    }
+    out = {}
+    fwd = conv_flop_per_pixel() * size * size
+    for name, (fn, share) in calls.items():
+        fn()
+        seconds = best_time(fn, 3 * plan["eff_repeats"], plan["quiet_wait"])
+        out[name] = {"s": seconds, "gflops": share * FLOP_PER_PIXEL * size * size / seconds / 1e9}
+    back = out["gradient"]["s"] - out["forward"]["s"]
+    out["backward_only"] = {"s": back, "gflops": fwd / back / 1e9 if back > 0 else float("nan")}
+    out["size"] = size
+    log("breakdown: " + ", ".join(f"{k} {1e3 * v['s']:.0f} ms" for k, v in out.items() if isinstance(v, dict)))
+    return out
+
+
+# --- section: tuning (fresh processes) -----------------------------------------------------------
+
+TUNING_VARIANTS = (
+    ("default", {}, None),
+    ("intra 2, inter 1", {}, (2, 1)),
+    ("intra 2, inter 2", {}, (2, 2)),
+    ("intra 1, inter 1", {}, (1, 1)),
+    ("TF_ENABLE_ONEDNN_OPTS=0 (Eigen)", {"TF_ENABLE_ONEDNN_OPTS": "0"}, None),
+    ("ONEDNN_DEFAULT_FPMATH_MODE=BF16", {"ONEDNN_DEFAULT_FPMATH_MODE": "BF16"}, None),
+)
+
+
+def probe(size: int, iterations: int, repeats: int, threads: str | None, quiet: float) -> dict:
+    """One float32 measurement in this (fresh) process: Adam step, forward, matmul; as JSON."""
+    if threads:
+        import tensorflow as tf
+
+        intra, inter = (int(v) for v in threads.split(","))
+        tf.config.threading.set_intra_op_parallelism_threads(intra)
+        tf.config.threading.set_inter_op_parallelism_threads(inter)
+    matmul = Matmul()
+    matmul.measure()
+    content, style = samples(size)
+    engine = make_engine("float32", False)
+    targets = make_targets(engine, content, style)
+    t = time_adam(engine, content[None], targets, iterations, repeats, quiet)
+    matmul.measure()
+    x = content[None]
+    fwd = best_time(lambda: engine.evaluate(x, targets), repeats, quiet)
+    matmul.measure()
+    gflops = FLOP_PER_PIXEL * size * size / t["step_s"] / 1e9
+    return {"size": size, "step_s": t["step_s"], "forward_s": fwd, "gflops": gflops,
+            "matmul_gflops": matmul.best, "ratio": gflops / matmul.best, "cpu_share": t["cpu_share"]}
+
+
+def section_tuning(plan: dict, script: Path) -> dict:
+    size = max(plan["eff_sizes"])
+    rows = []
+    for label, env_changes, threads in TUNING_VARIANTS:
+        env = {**os.environ, **env_changes}
+        cmd = [sys.executable, str(script), "--probe", str(size), "--probe-iterations",
+               str(plan["eff_iterations"][size]), "--probe-repeats", str(plan["eff_repeats"]),
+               "--probe-quiet", str(plan["quiet_wait"])]
+        if threads:
+            cmd += ["--probe-threads", f"{threads[0]},{threads[1]}"]
+        done = subprocess.run(cmd, env=env, capture_output=True, text=True)
+        lines = [ln for ln in done.stdout.splitlines() if ln.startswith("{")]
+        if done.returncode != 0 or not lines:
+            log(f"tuning {label}: failed ({done.stderr.strip().splitlines()[-1:] or done.returncode})")
+            rows.append({"variant": label, "error": (done.stderr.strip().splitlines() or ["?"])[-1]})
+            continue
+        row = {"variant": label, **json.loads(lines[-1])}
+        rows.append(row)
+        log(f"tuning {label}: {1e3 * row['step_s']:.0f} ms/it, ratio {row['ratio']:.2f} "
+            f"(matmul {row['matmul_gflops']:.0f} GFLOP/s)")
+    return {"size": size, "rows": rows}
+
+
+# --- section: optimizers -------------------------------------------------------------------------
+
+
+class _Reached(Exception):
+    pass
+
+
+def run_curve(engine, x0, targets, options, iterations: int, stop_below: float | None, quiet: float) -> dict:
+    """Optimise with per-iteration wall time, loss and gradient-evaluation count (via on_iteration)."""
+    counts = [0]
+    saved = {}
+    for name in ("_adam", "_gradient"):  # count compiled steps: Adam's update, L-BFGS' evaluations
+        fn = saved[name] = getattr(engine, name)
+
+        def counted(*a, _fn=fn):
+            counts[0] += 1
+            return _fn(*a)
+
+        setattr(engine, name, counted)
+    times, losses, evals = [], [], []
+    busy, _ = wait_quiet(quiet)
+    start = time.perf_counter()
+
+    def on_iteration(k, terms, x):
+        times.append(time.perf_counter() - start)
+        losses.append(float(np.sum(terms[:, 4])))
+        evals.append(counts[0])
+        if stop_below is not None and losses[-1] <= stop_below:
+            raise _Reached
+
+    image, stopped = None, False
+    with CpuShare() as share:
+        try:
+            image = engine.optimize(x0, targets, iterations, 0.0, on_iteration, options).image
+        except _Reached:
+            stopped = True
+        finally:
+            for name, fn in saved.items():
+                setattr(engine, name, fn)
+    return {"seconds": times, "loss": losses, "evaluations": evals, "stopped_at_target": stopped,
+            "cpu_share": share.share, "others_busy_before": busy, "image": image}
+
+
+def first_reach(curve: dict, target: float) -> dict | None:
+    for k, loss in enumerate(curve["loss"]):
+        if loss <= target:
+            return {"iteration": k, "seconds": curve["seconds"][k], "evaluations": curve["evaluations"][k]}
+    return None
+
+
+def tol_limit(losses: list[float], upto: int) -> float:
+    """Largest --tol that does not stop the run before iteration `upto` (vidstyle's should_stop rule)."""
+    from vidstyle.optimize import STOP_WINDOW
+
+    limit = math.inf
+    for n in range(3 * STOP_WINDOW, min(upto, len(losses)) + 1):
+        seen = losses[:n]
+        before, now = min(seen[:-STOP_WINDOW]), min(seen)
+        limit = min(limit, (before - now) / (STOP_WINDOW * max(abs(now), 1e-30)))
+    return limit
+
+
+def stop_iteration(losses: list[float], tol: float) -> int | None:
+    from vidstyle.optimize import should_stop
+
+    for n in range(1, len(losses) + 1):
+        if should_stop(losses[:n], tol):
+            return n - 1
+    return None
+
+
+def tutorial_crosscheck(engine, content, targets, steps: int) -> dict:
+    """The tutorial's Adam written independently on [0, 1] pixels, against Engine.optimize.
+
+    The objective comes from the engine (its compiled loss terms, differentiated here with our own
+    tape through the ×255), the update is written out below. Two forms: the textbook one
+    (m̂ / (√v̂ + ε)), which vidstyle's step uses, and Keras' (lr·√(1−β2ᵗ)/(1−β1ᵗ) · m / (√v + ε)),
+    which the tutorial's tf.keras Adam runs: they differ by ε·√(1−β2ᵗ), only in the first steps.
+    """
+    import tensorflow as tf
+
+    lr, beta1, beta2, eps = 0.02, 0.99, 0.999, 0.1
+    args = targets.args()
+
+    def total(x01):
+        return tf.reduce_sum(engine._evaluate(x01 * 255.0, engine.params, *args)[:, 4])
+
+    @tf.function
+    def step(x, m, v, t, keras_form):
+        with tf.GradientTape() as tape:
+            tape.watch(x)
+            loss = total(x)
+        g = tape.gradient(loss, x)
+        t = t + 1.0
+        m = beta1 * m + (1 - beta1) * g
+        v = beta2 * v + (1 - beta2) * g * g
+        if keras_form:
+            alpha = lr * tf.sqrt(1 - beta2**t) / (1 - beta1**t)
+            x = x - alpha * m / (tf.sqrt(v) + eps)
+        else:
+            x = x - lr * (m / (1 - beta1**t)) / (tf.sqrt(v / (1 - beta2**t)) + eps)
+        return tf.clip_by_value(x, 0.0, 1.0), m, v, t, loss
+
+    def independent(keras_form: bool):
+        x = tf.constant(content[None] / 255.0)
+        m, v, t = tf.zeros_like(x), tf.zeros_like(x), tf.constant(0.0)
+        losses = []
+        for _ in range(steps):
+            x, m, v, t, loss = step(x, m, v, t, tf.constant(keras_form))
+            losses.append(float(loss))
+        losses.append(float(total(x)))
+        return np.array(losses), x.numpy() * 255.0
+
+    options = engine.options.replace(**OPTIMIZER_SETTINGS[1][2])
+    ours = engine.optimize(content[None], targets, steps, 0.0, options=options)
+    ours_loss = ours.history[:, :, 4].sum(axis=1)
+    out = {"steps": steps, "ours": ours_loss.tolist()}
+    for form in ("textbook", "keras"):
+        loss, image = independent(form == "keras")
+        rel = np.abs(loss - ours_loss) / np.abs(ours_loss)
+        out[form] = {"loss": loss.tolist(), "max_rel_loss_diff": float(rel.max()),
+                     "final_rel_loss_diff": float(rel[-1]),
+                     "max_abs_pixel_diff": float(np.abs(image - ours.image).max()),
+                     "mean_abs_pixel_diff": float(np.abs(image - ours.image).mean())}
+    # The gradient's size on [0, 1] pixels tells whether ε (0.1) matters at all.
+    g = engine.gradient(content[None], targets) * 255.0
+    out["grad01_median_abs"] = float(np.median(np.abs(g)))
+    return out
+
+
+def section_optimizers(plan: dict, precision: str) -> dict:
+    from vidstyle import backend
+
+    n = plan["opt_iterations"]
+    other = "float32" if precision == "mixed" else "mixed"
+    sizes = {}
+    for size in plan["opt_sizes"]:
+        content, style = samples(size)
+        engine = make_engine(precision)
+        targets = make_targets(engine, content, style)
+        engine.optimize(content[None], targets, 2, 0.0)  # compile outside the timed runs
+        engine.optimize(content[None], targets, 2, 0.0, options=engine.options.replace(optimizer="lbfgs"))
+        curves, reach = {}, {}
+        tgt = {}
+        for name, label, changes in OPTIMIZER_SETTINGS:
+            options = engine.options.replace(**changes)
+            stop = min(tgt.values()) if len(tgt) == 2 else None
+            curve = run_curve(engine, content[None], targets, options, n, stop, plan["quiet_wait"])
+            image = curve.pop("image")
+            if name == "adam_lr6":
+                tgt["a"] = curve["loss"][-1]
+                final_image = image
+            elif name == "tutorial":
+                tgt["b"] = curve["loss"][-1]
+            curve["label"] = label
+            curve["options"] = changes
+            its = len(curve["loss"]) - 1
+            curve["iterations"] = its
+            curve["s_per_iteration"] = curve["seconds"][-1] / max(its, 1)
+            curve["evaluations_per_iteration"] = curve["evaluations"][-1] / max(its, 1)
+            curves[name] = curve
+            log(f"{size}² {name:9s}: {its} its in {curve['seconds'][-1]:.1f} s, final loss {curve['loss'][-1]:.6g}, "
+                f"{curve['evaluations_per_iteration']:.2f} eval/it, cpu share {curve['cpu_share']:.2f}"
+                + (" (stopped: both targets reached)" if curve["stopped_at_target"] else ""))
+        for name, curve in curves.items():
+            reach[name] = {k: first_reach(curve, v) for k, v in tgt.items()}
+        # The same Adam lr 6 run in the other precision; both final images scored in float32.
+        f32 = engine if precision == "float32" else make_engine("float32")
+        f32_targets = targets if precision == "float32" else make_targets(f32, content, style)
+        oth = make_engine(other) if other == "mixed" else f32
+        oth_targets = make_targets(oth, content, style) if other == "mixed" else f32_targets
+        oth.optimize(content[None], oth_targets, 2, 0.0)
+        ocurve = run_curve(oth, content[None], oth_targets, oth.options.replace(lr=6.0), n, None, plan["quiet_wait"])
+        oimage = ocurve.pop("image")
+        score = {precision: float(f32.evaluate(final_image, f32_targets)[0, 4]),
+                 other: float(f32.evaluate(oimage, f32_targets)[0, 4])}
+        log(f"{size}² Adam lr 6, {n} its, loss in float32: " + ", ".join(f"{k} {v:.6g}" for k, v in score.items()))
+        precision_cmp = {
+            "iterations": n,
+            "loss_float32_eval": score,
+            "rel_diff_mixed_vs_float32": (score["mixed"] - score["float32"]) / score["float32"],
+            "own_final_loss": {precision: curves["adam_lr6"]["loss"][-1], other: ocurve["loss"][-1]},
+            "s_per_iteration": {precision: curves["adam_lr6"]["s_per_iteration"],
+                                other: ocurve["seconds"][-1] / max(len(ocurve["loss"]) - 1, 1)},
+            "curve_" + other: {"seconds": ocurve["seconds"], "loss": ocurve["loss"]},
+            "max_abs_pixel_diff": float(np.abs(final_image - oimage).max()),
+        }
+        cross = None
+        if backend.name() == "tensorflow" and size == min(plan["opt_sizes"]):
+            cross = tutorial_crosscheck(f32, content, f32_targets, plan["cross_steps"])
+            log(f"cross-check ({size}², {plan['cross_steps']} steps): textbook max rel loss diff "
+                f"{cross['textbook']['max_rel_loss_diff']:.2e}, keras {cross['keras']['max_rel_loss_diff']:.2e}")
+        lr6 = curves["adam_lr6"]["loss"]
+        tol = {"limit_for_target_a": tol_limit(lr6, len(lr6) - 1),
+               "stop_at_default_1e-4": stop_iteration(lr6, 1e-4),
+               "stop_at_1e-5": stop_iteration(lr6, 1e-5)}
+        sizes[str(size)] = {"targets": tgt, "curves": curves, "reach": reach, "precision_cmp": precision_cmp,
+                            "crosscheck": cross, "tol_adam_lr6": tol}
+        del engine, f32, oth
+        gc.collect()
+    return {"precision": precision, "iterations": n, "sizes": sizes}
+
+
+# --- report --------------------------------------------------------------------------------------
+
+
+def fmt_s(x: float | None) -> str:
+    return "—" if x is None else f"{x:.1f}"
+
+
+def md_efficiency(data: dict) -> list[str]:
+    mm = data["matmul"]
+    lines = [
+        "## 1. Efficiency of the compiled Adam step",
+        "",
+        f"Matrix-product reference: float32 {mm['n']}×{mm['n']} `matmul`, best of 5, measured "
+        f"{len(mm['samples'])} times in the same process: best **{mm['best_gflops']:.0f} GFLOP/s** "
+        f"(range {min(mm['samples']):.0f}–{max(mm['samples']):.0f}). GFLOP/s of a step = "
+        f"{data['flop_per_pixel'] / 1e6:.2f} MFLOP × pixels / seconds (METHOD.md 6; forward + input "
+        f"gradient up to block5_conv2). Times are the best of {data['repeats']} repeats of the mean "
+        "per-iteration time inside the compiled step (`Result.step_seconds`); ratio = step GFLOP/s ÷ "
+        "best matmul GFLOP/s; *adjacent* uses the matmul measured just before and after that "
+        "configuration instead. CPU share = this process's CPU time ÷ (wall × cores) during the best "
+        "repeat (below ~0.9: another process took part of the machine).",
+        "",
+        "| size | precision | jit_compile | ms / iteration | GFLOP/s | ratio | ratio (adjacent) | warm-up s | CPU share |",
+        "|---|---|---|---:|---:|---:|---:|---:|---:|",
+    ]
+    for r in data["rows"]:
+        lines.append(
+            f"| {r['size']}² | {r['precision']} | {r['jit_compile']} | {1e3 * r['step_s']:.1f} | "
+            f"{r['gflops']:.0f} | {r['ratio']:.2f} | {r['ratio_adjacent']:.2f} | {r['warmup_s']:.1f} | "
+            f"{r['cpu_share']:.2f} |"
+        )
+    b = data.get("breakdown")
+    if b:
+        lines += [
+            "",
+            f"Where the time goes at {b['size']}², float32, no XLA (best of repeats; forward = the loss "
+            "terms only, through `Engine.evaluate`'s compiled function; GFLOP/s counted as half the cost "
+            "model for the forward, the whole for the others):",
+            "",
+            "| call | ms | GFLOP/s | ratio |",
+            "|---|---:|---:|---:|",
+        ]
+        for key in ("forward", "gradient", "adam_step"):
+            lines.append(f"| {key} | {1e3 * b[key]['s']:.0f} | {b[key]['gflops']:.0f} | {b[key]['ratio']:.2f} |")
+        lines.append(f"| backward only (gradient − forward) | {1e3 * b['backward_only']['s']:.0f} | "
+                     f"{b['backward_only']['gflops']:.0f} | |")
+    return lines
+
+
+def md_tuning(data: dict) -> list[str]:
+    lines = [
+        "## 2. Thread settings and oneDNN options (float32 step, fresh process each)",
+        "",
+        f"Each row is a new Python process timing the float32 Adam step at {data['size']}² and its own "
+        "matmul (thread settings and oneDNN variables only take effect before TensorFlow starts; the "
+        "matmul runs under the same settings).",
+        "",
+        "| variant | ms / iteration | forward ms | GFLOP/s | matmul GFLOP/s | ratio | CPU share |",
+        "|---|---:|---:|---:|---:|---:|---:|",
+    ]
+    for r in data["rows"]:
+        if "error" in r:
+            lines.append(f"| {r['variant']} | failed: {r['error'][:60]} | | | | | |")
+            continue
+        lines.append(f"| {r['variant']} | {1e3 * r['step_s']:.0f} | {1e3 * r['forward_s']:.0f} | {r['gflops']:.0f} | "
+                     f"{r['matmul_gflops']:.0f} | {r['ratio']:.2f} | {r['cpu_share']:.2f} |")
+    lines += [
+        "",
+        "`ONEDNN_DEFAULT_FPMATH_MODE=BF16` lets oneDNN compute float32 convolutions *and the reference "
+        "matmul* in bfloat16 (AMX): it is mixed precision by another name, so its ratio is not a float32 "
+        "efficiency.",
+    ]
+    return lines
+
+
+def md_optimizers(data: dict) -> list[str]:
+    n = data["iterations"]
+    lines = [
+        "## 3. Optimisers: loss against time",
+        "",
+        f"Samples resized to squares, content initialisation, the default objective weights of "
+        f"`StyleOptions` (α 1e4, β 1e-2, γ 30), tol 0, {data['precision']} precision (see the precision "
+        f"table for float32), up to {n} iterations. Target **(a)** = the loss of Adam lr 6 after {n} "
+        f"iterations, target **(b)** = the loss of the tutorial's Adam after {n} steps, at each size. "
+        "Adam lr 6 and the tutorial run the full budget; the other settings stop once they are below "
+        "both targets. Seconds are wall time from the start of `Engine.optimize` to the iteration's "
+        "`on_iteration` callback (so they include L-BFGS' extra evaluations and SciPy's work). "
+        "Iterations of L-BFGS are SciPy's; `eval/it` counts compiled gradient evaluations.",
+    ]
+    for size, s in data["sizes"].items():
+        t = s["targets"]
+        lines += ["", f"### {size}×{size}", "",
+                  f"Target (a) = {t['a']:.6g}, target (b) = {t['b']:.6g}.", "",
+                  "| setting | its → (a) | s → (a) | its → (b) | s → (b) | iterations run | final loss | s / it | eval / it | CPU share |",
+                  "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
+        for name, c in s["curves"].items():
+            r = s["reach"][name]
+
+            def cell(key, field):
+                return "not reached" if r[key] is None else (
+                    str(r[key][field]) if field == "iteration" else f"{r[key][field]:.1f}")
+
+            lines.append(
+                f"| {c['label']} | {cell('a', 'iteration')} | {cell('a', 'seconds')} | {cell('b', 'iteration')} | "
+                f"{cell('b', 'seconds')} | {c['iterations']}{' (stopped)' if c['stopped_at_target'] else ''} | "
+                f"{c['loss'][-1]:.6g} | {c['s_per_iteration']:.3f} | {c['evaluations_per_iteration']:.2f} | "
+                f"{c['cpu_share']:.2f} |")
+        p = s["precision_cmp"]
+        lines += [
+            "",
+            f"Precision, Adam lr 6, {p['iterations']} iterations, both final images scored with the float32 "
+            f"objective: float32 {p['loss_float32_eval']['float32']:.6g}, mixed {p['loss_float32_eval']['mixed']:.6g}: "
+            f"relative difference **{100 * p['rel_diff_mixed_vs_float32']:+.2f} %** (mixed's own bfloat16 loss "
+            f"{p['own_final_loss']['mixed']:.6g}); s / iteration float32 {p['s_per_iteration']['float32']:.3f}, "
+            f"mixed {p['s_per_iteration']['mixed']:.3f}; largest pixel difference {p['max_abs_pixel_diff']:.1f}.",
+        ]
+        tl = s["tol_adam_lr6"]
+        lines += [
+            "",
+            f"Early stop (Adam lr 6 curve): the default tol 1e-4 would stop it at iteration "
+            f"{tl['stop_at_default_1e-4'] if tl['stop_at_default_1e-4'] is not None else 'never (ran to the end)'}, "
+            f"tol 1e-5 at {tl['stop_at_1e-5'] if tl['stop_at_1e-5'] is not None else 'never'}; any tol below "
+            f"{tl['limit_for_target_a']:.2g} lets it run to target (a).",
+        ]
+        cc = s.get("crosscheck")
+        if cc:
+            lines += [
+                "",
+                f"Cross-check of the tutorial's Adam ({cc['steps']} steps at {size}², float32): an independent "
+                "`tf.function` Adam on [0, 1] pixels using the same objective, against `Engine.optimize` with "
+                "lr 5.1, β1 0.99, ε 0.1/255 on 0–255 pixels. Median |gradient| on [0, 1] pixels: "
+                f"{cc['grad01_median_abs']:.3g} (against ε = 0.1).",
+                "",
+                "| update form | max relative loss difference | final relative loss difference | max / mean pixel difference (0–255) |",
+                "|---|---:|---:|---:|",
+            ]
+            for form, label in (("textbook", "m̂/(√v̂+ε) (vidstyle's)"), ("keras", "Keras' (the tutorial's tf.keras Adam)")):
+                f = cc[form]
+                lines.append(f"| {label} | {f['max_rel_loss_diff']:.2e} | {f['final_rel_loss_diff']:.2e} | "
+                             f"{f['max_abs_pixel_diff']:.3f} / {f['mean_abs_pixel_diff']:.4f} |")
+    return lines
+
+
+def recommendation(eff: dict | None, opt: dict | None) -> list[str]:
+    lines = ["## 4. Recommendation", ""]
+    if opt:
+        big = str(max(int(k) for k in opt["sizes"]))
+        s = opt["sizes"][big]
+
+        def fastest(key):
+            got = [(r[key]["seconds"], n) for n, r in s["reach"].items() if r[key] is not None]
+            return min(got) if got else None
+
+        fa, fb = fastest("a"), fastest("b")
+        if fa:
+            name = fa[1]
+            c, r = s["curves"][name], s["reach"][name]
+            lines.append(
+                f"**Optimiser.** At {big}² the fastest to target (a) is **{c['label']}**: {r['a']['seconds']:.1f} s, "
+                f"{r['a']['iteration']} iterations ({r['a']['evaluations']} gradient evaluations), against "
+                f"{s['reach']['adam_lr6']['a']['seconds']:.1f} s for Adam lr 6 itself"
+                + (f"; to target (b): {s['curves'][fb[1]]['label']}, {fb[0]:.1f} s." if fb else "."))
+            lines.append("")
+            lines.append(
+                f"**Iteration budget.** With that setting, target (a) at {big}² takes {r['a']['iteration']} "
+                f"iterations; other sizes: " + ", ".join(
+                    f"{k}²: {v['reach'][name]['a']['iteration'] if v['reach'][name]['a'] else 'not reached'}"
+                    for k, v in opt["sizes"].items() if k != big) + ".")
+            lines.append("")
+        worst = max(abs(v["precision_cmp"]["rel_diff_mixed_vs_float32"]) for v in opt["sizes"].values())
+        speed = s["precision_cmp"]["s_per_iteration"]
+        lines.append(
+            f"**Mixed precision** {'qualifies' if worst <= 0.01 else 'does not qualify'}: after the same "
+            f"iterations its final loss (scored in float32) is within {100 * worst:.2f} % of float32's at every "
+            f"size (limit 1 %), and an iteration at {big}² takes {speed['mixed']:.3f} s against "
+            f"{speed['float32']:.3f} s.")
+        lines.append("")
+    if eff:
+        big = max(r["size"] for r in eff["rows"])
+        by = {(r["precision"], r["jit_compile"]): r for r in eff["rows"] if r["size"] == big}
+        parts = []
+        for p in ("float32", "mixed"):
+            if (p, True) in by:
+                a, b = by[(p, False)], by[(p, True)]
+                parts.append(f"{p} {1e3 * a['step_s']:.0f} → {1e3 * b['step_s']:.0f} ms")
+        if parts:
+            helps = all(by[(p, True)]["step_s"] < 0.95 * by[(p, False)]["step_s"] for p in ("float32", "mixed"))
+            lines.append(f"**jit_compile** {'helps' if helps else 'does not help'} at {big}² "
+                         f"(per iteration without → with XLA: {', '.join(parts)}).")
+            lines.append("")
+        f32 = by.get(("float32", False))
+        if f32:
+            lines.append(f"**Efficiency.** float32 at {big}²: ratio {f32['ratio']:.2f} to the matmul "
+                         f"({'meets' if f32['ratio'] >= 0.7 else 'misses'} the 0.7 target).")
+            lines.append("")
+    return lines
+
+
+def plot_optimizers(opt: dict, out: Path) -> list[str]:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    names = []
+    for size, s in opt["sizes"].items():
+        fig, axes = plt.subplots(1, 2, figsize=(12, 4.5))
+        for name, c in s["curves"].items():
+            its = np.arange(len(c["loss"]))
+            axes[0].plot(c["seconds"], c["loss"], label=c["label"], lw=1.2)
+            axes[1].plot(its, c["loss"], label=c["label"], lw=1.2)
+        p = s["precision_cmp"]
+        other = next(k for k in p if k.startswith("curve_"))
+        oc = p[other]
+        axes[0].plot(oc["seconds"], oc["loss"], "k:", lw=1, label=f"Adam lr 6, {other[6:]}")
+        axes[1].plot(np.arange(len(oc["loss"])), oc["loss"], "k:", lw=1, label=f"Adam lr 6, {other[6:]}")
+        for ax in axes:
+            ax.axhline(s["targets"]["a"], color="gray", ls="--", lw=0.8)
+            ax.axhline(s["targets"]["b"], color="gray", ls="-.", lw=0.8)
+            ax.set_yscale("log")
+            ax.set_ylabel("total loss (objective)")
+            ax.grid(True, which="both", alpha=0.3)
+        lows = [min(c["loss"]) for c in s["curves"].values()]
+        start = s["curves"]["adam_lr6"]["loss"][0]
+        for ax in axes:
+            ax.set_ylim(min(lows) * 0.97, start * 1.6)
+        axes[0].set_xlabel("seconds")
+        axes[1].set_xlabel("iteration")
+        axes[0].legend(fontsize=8)
+        fig.suptitle(f"{size}×{size}, {opt['precision']} precision, random VGG19 weights "
+                     "(dashed: target a, dash-dot: target b)")
+        fig.tight_layout()
+        name = f"bench_optimizers_{size}.png"
+        fig.savefig(out / name, dpi=100)
+        plt.close(fig)
+        names.append(name)
+    return names
+
+
+def plot_efficiency(eff: dict, out: Path) -> str:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(8, 4))
+    labels = [f"{r['size']}²\n{r['precision']}\n{'XLA' if r['jit_compile'] else 'no XLA'}" for r in eff["rows"]]
+    ax.bar(range(len(labels)), [r["ratio"] for r in eff["rows"]], color="tab:blue")
+    ax.axhline(0.7, color="red", ls="--", lw=1, label="target 0.7")
+    ax.axhline(1.0, color="gray", lw=0.8)
+    ax.set_xticks(range(len(labels)), labels, fontsize=8)
+    ax.set_ylabel("GFLOP/s ÷ float32 matmul GFLOP/s")
+    ax.legend()
+    fig.tight_layout()
+    fig.savefig(out / "bench_efficiency.png", dpi=100)
+    plt.close(fig)
+    return "bench_efficiency.png"
+
+
+def write_report(out: Path, meta: dict, measured: list[str]) -> None:
+    data = {}
+    for section in SECTIONS:
+        path = out / f"bench_{section}.json"
+        if path.exists():
+            data[section] = json.loads(path.read_text())
+    m = meta
+    lines = [
+        "# Benchmarks",
+        "",
+        "Generated by `scripts/benchmark.py`; do not edit by hand (rerun it). Raw data: "
+        + ", ".join(f"`bench_{s}.json`" for s in data) + ".",
+        "",
+        f"- Machine: {m['machine']['cpu']}, {m['machine']['cores']} cores "
+        f"({', '.join(m['machine']['isa'])}); shared with other work, so speeds are given as ratios to a "
+        "matrix product timed in the same process, best of repeats.",
+        f"- Date: {m['date']}",
+        f"- Backend: {m['backend']['backend']} "
+        + (f"{m['backend'].get('tensorflow', m['backend'].get('jax'))}, Keras {m['backend']['keras']}, "
+           f"Python {m['machine']['python']}; environment: {m['backend']['env'] or 'defaults'}"),
+        f"- Command: `{m['command']}` ({m['plan']} plan){'' if set(measured) >= set(data) else '; sections measured by this command: ' + ', '.join(measured) + ', the others kept from earlier runs (their JSON has its own date)'}",
+        "- Weights: **seeded random VGG19** (`weights=\"random\"`): ImageNet weights cannot be downloaded on "
+        "this machine. Speeds do not depend on the weights; the loss values and curves do (random "
+        "features give another landscape than ImageNet's), so the optimiser ranking is evidence, not proof, "
+        "for real styles.",
+        "",
+    ]
+    if "efficiency" in data:
+        lines += md_efficiency(data["efficiency"]) + [""]
+    if "tuning" in data:
+        lines += md_tuning(data["tuning"]) + [""]
+    if "optimizers" in data:
+        lines += md_optimizers(data["optimizers"]) + [""]
+    lines += recommendation(data.get("efficiency"), data.get("optimizers"))
+    lines += ["## Plots", ""]
+    if "efficiency" in data:
+        lines += [f"![efficiency ratio]({plot_efficiency(data['efficiency'], out)})", ""]
+    if "optimizers" in data:
+        for name in plot_optimizers(data["optimizers"], out):
+            lines += [f"![{name}]({name})", ""]
+    (out / "BENCHMARKS.md").write_text("\n".join(lines).rstrip() + "\n")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--quick", action="store_true", help="smaller sizes and fewer iterations (a few minutes)")
+    parser.add_argument("--sections", default=",".join(SECTIONS), help=f"comma-separated, of {', '.join(SECTIONS)}")
+    parser.add_argument("--out", default=str(ROOT / "docs"), help="folder for BENCHMARKS.md and bench_*.json")
+    parser.add_argument("--precision", default="mixed", choices=("float32", "mixed"),
+                        help="precision of the optimiser curves (the other one is run for Adam lr 6)")
+    parser.add_argument("--probe", type=int, help=argparse.SUPPRESS)
+    parser.add_argument("--probe-iterations", type=int, default=5, help=argparse.SUPPRESS)
+    parser.add_argument("--probe-repeats", type=int, default=3, help=argparse.SUPPRESS)
+    parser.add_argument("--probe-threads", help=argparse.SUPPRESS)
+    parser.add_argument("--probe-quiet", type=float, default=20.0, help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+
+    if args.probe:
+        print(json.dumps(probe(args.probe, args.probe_iterations, args.probe_repeats, args.probe_threads,
+                               args.probe_quiet)))
+        return 0
+    sections = [s.strip() for s in args.sections.split(",") if s.strip()]
+    unknown = sorted(set(sections) - set(SECTIONS))
+    if unknown:
+        parser.error(f"unknown section {', '.join(unknown)}; choose from {', '.join(SECTIONS)}")
+    plan_name = "quick" if args.quick else "full"
+    plan = PLANS[plan_name]
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+
+    from vidstyle import backend
+
+    backend.import_quietly()
+    import logging
+
+    logging.getLogger("vidstyle").setLevel(logging.ERROR)  # the random-weights warning, once per engine
+    meta = {
+        "date": dt.datetime.now().astimezone().strftime("%Y-%m-%d %H:%M %Z"),
+        "command": " ".join(["python", "scripts/benchmark.py", *map(shlex.quote, sys.argv[1:] if argv is None else argv)]),
+        "plan": plan_name,
+        "machine": machine(),
+        "backend": backend_info(),
+    }
+    started = time.perf_counter()
+    for section in sections:
+        tick = time.perf_counter()
+        log(f"section {section} ({plan_name})")
+        if section == "efficiency":
+            result = section_efficiency(plan)
+        elif section == "tuning":
+            result = section_tuning(plan, Path(__file__).resolve())
+        else:
+            result = section_optimizers(plan, args.precision)
+        result["meta"] = {**meta, "plan_settings": {k: v if not isinstance(v, dict) else {str(a): b for a, b in v.items()}
+                                                     for k, v in plan.items()},
+                          "seconds": time.perf_counter() - tick}
+        (out / f"bench_{section}.json").write_text(json.dumps(result, indent=1, default=float) + "\n")
+        log(f"section {section} done in {time.perf_counter() - tick:.0f} s")
+    meta["total_seconds"] = time.perf_counter() - started
+    write_report(out, meta, sections)
+    log(f"wrote {out / 'BENCHMARKS.md'} ({meta['total_seconds'] / 60:.1f} min)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
