@@ -142,3 +142,32 @@ def test_prev_warped_init_follows_the_flow_and_falls_back_to_content():
     np.testing.assert_allclose(out.init[:, 3:-1], previous[:, 4:].astype(np.float32))
     np.testing.assert_allclose(out.init[:, :3], 10.0)
     assert out.weights[0, :, :3].max() == 0 and out.weights[0, :, 3:].min() == 1
+
+
+def test_joint_window_couples_neighbours_through_the_warp(rng):
+    """Batch frames b-1 and b share the temporal term: its gradient reaches both."""
+    from vidstyle.flow import bilinear_taps
+
+    engine = get_engine(StyleOptions(weights="random"))
+    content = np.stack([smooth_image(rng, 32, 32), smooth_image(rng, 32, 32)])
+    grams = engine.style_targets([smooth_image(rng, 32, 32)], [1.0])
+    idx, taps = bilinear_taps(np.zeros((32, 32, 2), np.float32))  # identity warp
+    chain = (np.stack([idx, idx]), np.stack([taps, taps]), np.stack([np.zeros((32, 32, 1)), np.ones((32, 32, 1))]))
+    delta = 40.0
+    g_on = engine.gradient(content, engine.targets(content, grams, (1e4, 1e-2, 0, delta), chain=chain))
+    g_off = engine.gradient(content, engine.targets(content, grams, (1e4, 1e-2, 0, 0.0), chain=chain))
+    pull = 2 * delta * (content[1] - content[0]) / content[0].size
+    np.testing.assert_allclose((g_on - g_off)[1], pull, rtol=1e-3, atol=1e-4 * np.abs(pull).max())
+    np.testing.assert_allclose((g_on - g_off)[0], -pull, rtol=1e-3, atol=1e-4 * np.abs(pull).max())
+
+
+def test_batch_windows_run_with_one_trace_per_window_size(tmp_path, style_png):
+    frames = make_frames(7, 64, 48, seed=0) + make_frames(4, 64, 48, seed=5)[::-1]
+    clip = write_clip(tmp_path / "cut.mp4", frames, 10)
+    before = dict(backend.TRACES)
+    report = vidstyle.stylize_video(clip, style_png, tmp_path / "out", batch=3, **FAST)
+    # windows: [0] (shot start), [1,2,3], [4,5,6], [7] (cut), [8,9,10]: sizes 1 and 3 only
+    assert [f["cut"] for f in report["frames"]].count(True) == 2
+    assert len(list_frames(tmp_path / "out")) == 11
+    key = "adam" if StyleOptions().optimizer == "adam" else "gradient"
+    assert backend.TRACES.get(key, 0) - before.get(key, 0) <= 2

@@ -61,9 +61,10 @@ def _size(text: str) -> int | None:
         raise argparse.ArgumentTypeError(f"expected an integer or 'original', got {text!r}") from None
 
 
-def _common(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--debug", action="store_true", help="show tracebacks and debug logs")
-    parser.add_argument("-q", "--quiet", action="store_true", help="no progress bars, warnings only")
+def _common(parser: argparse.ArgumentParser, default: object = False) -> None:
+    parser.add_argument("--debug", action="store_true", default=default, help="show tracebacks and debug logs")
+    parser.add_argument("-q", "--quiet", action="store_true", default=default,
+                        help="no progress bars, warnings only")
 
 
 def _add_style_options(p: argparse.ArgumentParser) -> None:
@@ -110,10 +111,13 @@ def _add_style_options(p: argparse.ArgumentParser) -> None:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    top = Parser(add_help=False)
+    _common(top)
+    # After the command too; SUPPRESS so that a subcommand's default does not undo `vidstyle --debug CMD`.
     common = Parser(add_help=False)
-    _common(common)
+    _common(common, default=argparse.SUPPRESS)
     parser = Parser(prog="vidstyle", description="Neural style transfer for images, frame folders and videos.",
-                    formatter_class=argparse.ArgumentDefaultsHelpFormatter, parents=[common])
+                    formatter_class=argparse.ArgumentDefaultsHelpFormatter, parents=[top])
     parser.add_argument("--version", action="version", version=f"vidstyle {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, parser_class=Parser)
     fmt = argparse.ArgumentDefaultsHelpFormatter

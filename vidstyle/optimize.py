@@ -21,6 +21,7 @@ from . import backend
 from .config import StyleOptions
 from .errors import OptimizationError
 from .features import Extractor
+from .flow import warp_taps
 from .losses import (
     content_objective,
     content_report,
@@ -47,10 +48,14 @@ class Targets:
     style: list  # per style layer: (1, C, C) blended style Grams Â_l
     warped: object  # (B, K, H, W, 3) earlier stylised frames warped into these ones
     temporal_weights: object  # (B, K, H, W, 1) per-pixel c_j, zero where unused
+    chain_idx: object  # (B, H*W, 4) bilinear taps warping frame b-1 of the batch into frame b
+    chain_taps: object  # (B, H*W, 4) their weights
+    chain_weights: object  # (B, H, W, 1) c of that in-batch coupling (zero for b = 0)
     coeffs: object  # (4,) α, β, γ, δ
 
     def args(self) -> tuple:
-        return (self.content, self.style, self.warped, self.temporal_weights, self.coeffs)
+        return (self.content, self.style, self.warped, self.temporal_weights,
+                self.chain_idx, self.chain_taps, self.chain_weights, self.coeffs)
 
 
 @dataclass
@@ -77,7 +82,7 @@ class Engine:
         self.params = self.extractor.params()
         layer_weights = options.layer_weights
 
-        def loss(x, params, content_t, style_t, warped, temporal_w, coeffs):
+        def loss(x, params, content_t, style_t, warped, temporal_w, chain_idx, chain_taps, chain_w, coeffs):
             feats = self.extractor(params, x)
             c_rep = sum(content_report(feats[n], t) for n, t in zip(content_layers, content_t))
             c_obj = sum(content_objective(feats[n], t) for n, t in zip(content_layers, content_t))
@@ -88,6 +93,11 @@ class Engine:
                 s_rep = s_rep + w * style_report(g, target)
                 s_obj = s_obj + w * style_objective(g, target)
             t_rep = temporal_report(x, warped, temporal_w)
+            # Joint window (--batch): frame b is coupled to frame b-1 of the same batch through a
+            # differentiable warp, so the gradient reaches both (zero weight for b = 0).
+            previous = ops.concatenate([x[:1], x[:-1]], axis=0)
+            chained = ops.expand_dims(warp_taps(previous, chain_idx, chain_taps), 1)
+            t_rep = t_rep + temporal_report(x, chained, ops.expand_dims(chain_w, 1))
             frame_total = (
                 coeffs[0] * c_obj + coeffs[1] * s_obj + coeffs[2] * tv_objective(x) + coeffs[3] * t_rep
             )
@@ -147,18 +157,28 @@ class Engine:
         coeffs: Sequence[float],
         warped: np.ndarray | None = None,
         temporal_weights: np.ndarray | None = None,
+        chain: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None,
     ) -> Targets:
+        """Targets for a batch; absent temporal inputs become zero-weight slots of fixed shape,
+        so that images, first frames and later frames all run the same compiled step."""
         content_rgb = np.asarray(content_rgb, np.float32)
-        if warped is None:  # no earlier frame: one slot of zero weight keeps the step's shapes fixed
-            b, h, w, _ = content_rgb.shape
+        b, h, w, _ = content_rgb.shape
+        if warped is None:
             warped = np.zeros((b, 1, h, w, 3), np.float32)
             temporal_weights = np.zeros((b, 1, h, w, 1), np.float32)
+        if chain is None:
+            chain = (np.zeros((b, h * w, 4), np.int32), np.zeros((b, h * w, 4), np.float32),
+                     np.zeros((b, h, w, 1), np.float32))
+        tensor = ops.convert_to_tensor
         return Targets(
             content=self.content_targets(content_rgb),
             style=style_grams,
-            warped=ops.convert_to_tensor(warped, "float32"),
-            temporal_weights=ops.convert_to_tensor(temporal_weights, "float32"),
-            coeffs=ops.convert_to_tensor(np.asarray(coeffs, np.float32)),
+            warped=tensor(warped, "float32"),
+            temporal_weights=tensor(temporal_weights, "float32"),
+            chain_idx=tensor(chain[0], "int32"),
+            chain_taps=tensor(chain[1], "float32"),
+            chain_weights=tensor(chain[2], "float32"),
+            coeffs=tensor(np.asarray(coeffs, np.float32)),
         )
 
     # --- evaluation and optimisation -----------------------------------------------------------

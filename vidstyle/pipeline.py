@@ -13,114 +13,26 @@ import os
 import signal
 import time
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol
 
 import numpy as np
 
 from . import backend
-from .api import as_list, as_rgb, blend_weights, coefficients, get_engine, initial_image, luminance
-from .api import prepare_styles, to_uint8, with_content_colors
+from .api import as_list, as_rgb, blend_weights, get_engine, prepare_styles, working_size
 from .config import StyleOptions, VideoOptions
 from .encode import VideoWriter, write_frame
 from .errors import Interrupted
 from .flow import warp_error
 from .images import resize
 from .jobs import Job, plan
-from .optimize import Engine, Result
+from .optimize import Engine
 from .preview import Preview
 from .report import REPORT_VERSION, config_dict, frame_entries, plot_losses, write_report
-from .temporal import SourceFrame, prefetch, source_frames, temporal_inputs
+from .sequence import Progress, stylize_sequence
+from .temporal import prefetch, source_frames
+from .video import FrameReader, probe
 
 log = logging.getLogger(__name__)
-
-
-class Progress(Protocol):
-    def begin(self, total_frames: int, finished: int) -> None: ...
-    def frame_start(self, position: int, iterations: int) -> None: ...
-    def iteration(self, iteration: int, terms: np.ndarray, image: object) -> None: ...
-    def frame_done(self, position: int, seconds: float) -> None: ...
-
-
-@dataclass
-class FrameOutput:
-    position: int
-    source_index: int
-    image: np.ndarray  # RGB uint8, working size
-    result: Result
-    cut: bool
-    seconds: float
-
-
-def temporal_scale(engine: Engine, x0: np.ndarray, targets, weight: float) -> float:
-    """δ for a scale-free --temporal-weight λ: a one-level (of 255) deviation where c = 1 pulls
-    with λ times the mean content+style+TV gradient per pixel of the first frame's start.
-
-    ∂/∂x [δ/D Σ c (x-ω)²] = 2δ c (x-ω)/D, so δ = λ · mean|∇L| · D / 2. Measured once, on the
-    first frame, so it follows the network's feature scale (random vs ImageNet weights).
-    """
-    grad = engine.gradient(x0[None], targets)
-    return float(weight * np.mean(np.abs(grad)) * x0.size / 2.0)
-
-
-def stylize_sequence(
-    frames: Iterator[SourceFrame],
-    engine: Engine,
-    grams: list,
-    style: StyleOptions,
-    video: VideoOptions,
-    history: dict[int, np.ndarray],
-    delta: float | None,
-    progress: Progress | None = None,
-    preview: Preview | None = None,
-) -> Iterator[tuple[FrameOutput, float | None]]:
-    """Optimise each frame in turn; yields (frame, δ) where δ is the calibrated temporal weight."""
-    offsets = sorted(video.long_term)
-    reach = max(offsets)
-    for frame in frames:
-        tick = time.perf_counter()
-        fresh = frame.cut or video.independent
-        content = frame.content.astype(np.float32)
-        target = luminance(content) if style.preserve_colors else content
-        inputs = temporal_inputs(frame, history, offsets, "content" if video.independent else video.init_mode)
-        if style.preserve_colors:  # the optimisation runs on luminance; so must its temporal targets
-            inputs.init = luminance(inputs.init)
-            inputs.warped = np.stack([luminance(w) for w in inputs.warped])
-        if fresh:
-            x0 = initial_image(style.init, target, style.seed)
-            iterations = style.iterations
-            inputs.weights[:] = 0.0
-        else:
-            x0, iterations = inputs.init, video.frame_iterations
-        use_temporal = not video.independent and video.temporal_weight > 0
-        if delta is None and use_temporal:
-            probe_targets = engine.targets(target[None], grams, coefficients(style, 0.0))
-            delta = temporal_scale(engine, x0, probe_targets, video.temporal_weight)
-            log.info("temporal weight δ = %.4g (λ = %g)", delta, video.temporal_weight)
-        coeffs = coefficients(style, delta if use_temporal and not fresh else 0.0)
-        targets = engine.targets(target[None], grams, coeffs, inputs.warped[None], inputs.weights[None])
-
-        def on_iteration(k: int, terms: np.ndarray, image) -> None:
-            if progress:
-                progress.iteration(k, terms, image)
-            if preview and preview.active and k % preview.every == 0:
-                current = backend.to_numpy(image)[0]
-                preview.show(frame.content, current,
-                             f"frame {frame.position}  it {k}  loss {terms[0, 4]:.4g}")
-
-        if progress:
-            progress.frame_start(frame.position, iterations)
-        result = engine.optimize(x0[None], targets, iterations, style.tol, on_iteration, style)
-        image = result.image[0]
-        if style.preserve_colors:
-            image = with_content_colors(image, content)
-        out = to_uint8(image)
-        history[frame.position] = out
-        for old in [p for p in history if p <= frame.position - reach]:
-            del history[old]
-        seconds = time.perf_counter() - tick
-        yield FrameOutput(frame.position, frame.source_index, out, result, frame.cut, seconds), delta
 
 
 def _prepare(styles, style: StyleOptions, size: tuple[int, int]) -> tuple[Engine, list]:
@@ -138,9 +50,6 @@ def iter_stylized_frames(input: str | os.PathLike, styles, **options) -> Iterato
     """
     style_kw, video_kw = VideoOptions.split_kwargs(options)
     style, video = StyleOptions.from_kwargs(**style_kw), VideoOptions(**video_kw)
-    from .video import FrameReader, probe
-    from .api import working_size
-
     info = probe(input)
     reader = FrameReader(input, every=video.every, info=info)
     size = working_size(info.width, info.height, style.size)
@@ -216,8 +125,9 @@ def _run(job: Job, styles: Sequence, style: StyleOptions, video: VideoOptions, p
                 state["delta"] = delta  # recorded before the frame, so a resumed run reuses it
                 work.write_manifest(manifest)
             work.save(out.position, out.image)
-            busy += out.result.step_seconds
-            entry = frame_entries(out.result, out.position, out.seconds)[0]
+            if out.slot == 0:
+                busy += out.result.step_seconds
+            entry = frame_entries(out.result, out.position - out.slot, out.seconds)[out.slot]
             entry |= {"source_index": out.source_index, "cut": out.cut}
             _append_entry(work.folder, entry)
             entries.append(entry)

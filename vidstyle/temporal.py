@@ -117,12 +117,14 @@ def temporal_inputs(
     history: dict[int, np.ndarray],
     offsets: Sequence[int],
     init_mode: str,
+    chained: bool = False,
 ) -> TemporalInputs:
     """Warp earlier stylised frames along the flows and build the temporal targets and the start.
 
     history maps output position -> stylised RGB uint8 (the saved 8-bit frames, so a resumed run
     chains exactly like an uninterrupted one). Long-term weights: c_j' = max(c_j - Σ_{k<j} c_k, 0),
-    nearest first (METHOD.md 2).
+    nearest first (METHOD.md 2). `chained`: frame t-1 is in the same batch window and coupled
+    through the differentiable warp instead, so offset 1 only counts towards the reduction.
     """
     h, w = frame.content.shape[:2]
     content = frame.content.astype(np.float32)
@@ -132,6 +134,9 @@ def temporal_inputs(
     for i, j in enumerate(sorted(offsets)):
         pair = frame.pairs.get(j)
         earlier = history.get(frame.position - j)
+        if pair is not None and j == 1 and chained:
+            covered += pair.weights
+            continue
         if pair is None or earlier is None:
             continue
         warped[i] = warp(earlier, pair.flow_bwd)

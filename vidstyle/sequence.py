@@ -1,0 +1,165 @@
+"""Optimising a sequence of frames, one window of B frames at a time (B = --batch).
+
+A window is B consecutive frames of one shot, optimised jointly in one compiled step: frame 0 of
+the window is tied to the finished frames by the temporal loss (constant warped targets), each
+later frame b to frame b-1 of the same window through a differentiable warp, and frames start
+from the chain of warps of the last finished frame. With B = 1 this is exactly the sequential
+method of Ruder et al. A frame that starts a shot (the first, or after a scene cut) is optimised
+alone, from its content, with the first frame's iteration budget. With --independent, windows are
+B unrelated frames, each from its content, with no temporal loss.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Protocol
+
+import numpy as np
+
+from . import backend
+from .api import coefficients, initial_image, luminance, to_uint8, with_content_colors
+from .config import StyleOptions, VideoOptions
+from .flow import bilinear_taps, warp
+from .optimize import Engine, Result
+from .preview import Preview
+from .temporal import SourceFrame, temporal_inputs
+
+log = logging.getLogger(__name__)
+
+
+class Progress(Protocol):
+    def begin(self, total_frames: int, finished: int) -> None: ...
+    def frame_start(self, position: int, iterations: int) -> None: ...
+    def iteration(self, iteration: int, terms: np.ndarray, image: object) -> None: ...
+    def frame_done(self, position: int, seconds: float) -> None: ...
+
+
+@dataclass
+class FrameOutput:
+    position: int
+    source_index: int
+    image: np.ndarray  # RGB uint8, working size
+    result: Result  # of the whole window
+    slot: int  # this frame's index in the window
+    cut: bool
+    seconds: float  # the window's wall time divided among its frames
+
+
+def temporal_scale(engine: Engine, x0: np.ndarray, targets, weight: float) -> float:
+    """δ for a scale-free --temporal-weight λ: a one-level (of 255) deviation where c = 1 pulls
+    with λ times the mean content+style+TV gradient per pixel of the first frame's start.
+
+    ∂/∂x [δ/D Σ c (x-ω)²] = 2δ c (x-ω)/D, so δ = λ · mean|∇L| · D / 2. Measured once, on the
+    first frame, so it follows the network's feature scale (random vs ImageNet weights).
+    """
+    grad = engine.gradient(x0[None], targets)
+    return float(weight * np.mean(np.abs(grad)) * x0.size / 2.0)
+
+
+def windows(frames: Iterator[SourceFrame], batch: int, independent: bool) -> Iterator[list[SourceFrame]]:
+    """Group frames into windows: shot starts alone, then up to `batch` frames of the same shot."""
+    window: list[SourceFrame] = []
+    for frame in frames:
+        if frame.cut and not independent:
+            if window:
+                yield window
+            yield [frame]
+            window = []
+            continue
+        window.append(frame)
+        if len(window) == batch:
+            yield window
+            window = []
+    if window:
+        yield window
+
+
+def stylize_sequence(
+    frames: Iterator[SourceFrame],
+    engine: Engine,
+    grams: list,
+    style: StyleOptions,
+    video: VideoOptions,
+    history: dict[int, np.ndarray],
+    delta: float | None,
+    progress: Progress | None = None,
+    preview: Preview | None = None,
+) -> Iterator[tuple[FrameOutput, float | None]]:
+    """Optimise window after window; yields (frame, δ), δ being the calibrated temporal weight.
+
+    `history` holds the finished 8-bit frames the next window needs (position -> RGB uint8).
+    """
+    offsets = sorted(video.long_term)
+    use_temporal = not video.independent and video.temporal_weight > 0
+    for window in windows(frames, video.batch, video.independent):
+        tick = time.perf_counter()
+        fresh = video.independent or window[0].cut
+        contents = np.stack([f.content.astype(np.float32) for f in window])
+        targets_rgb = np.stack([luminance(c) for c in contents]) if style.preserve_colors else contents
+        if fresh:
+            x0 = np.stack([initial_image(style.init, t, style.seed) for t in targets_rgb])
+            iterations = style.iterations
+            warped, weights, chain = None, None, None
+        else:
+            x0, warped, weights, chain = _chained_start(window, history, offsets, video.init_mode)
+            if style.preserve_colors:  # the optimisation runs on luminance; so must its targets
+                x0 = np.stack([luminance(x) for x in x0])
+                warped = np.stack([[luminance(w) for w in ws] for ws in warped])
+            iterations = video.frame_iterations
+        if delta is None and use_temporal:
+            probe = engine.targets(targets_rgb[:1], grams, coefficients(style, 0.0))
+            delta = temporal_scale(engine, x0[0], probe, video.temporal_weight)
+            log.info("temporal weight δ = %.4g (λ = %g)", delta, video.temporal_weight)
+        coeffs = coefficients(style, delta if use_temporal and not fresh else 0.0)
+        targets = engine.targets(targets_rgb, grams, coeffs, warped, weights, chain)
+        first = window[0]
+
+        def on_iteration(k: int, terms: np.ndarray, image) -> None:
+            if progress:
+                progress.iteration(k, terms, image)
+            if preview and preview.active and k % preview.every == 0:
+                preview.show(first.content, backend.to_numpy(image)[0],
+                             f"frame {first.position}  it {k}  loss {terms[0, 4]:.4g}")
+
+        if progress:
+            progress.frame_start(first.position, iterations)
+        result = engine.optimize(x0, targets, iterations, style.tol, on_iteration, style)
+        seconds = (time.perf_counter() - tick) / len(window)
+        for slot, frame in enumerate(window):
+            image = result.image[slot]
+            if style.preserve_colors:
+                image = with_content_colors(image, contents[slot])
+            out = to_uint8(image)
+            history[frame.position] = out
+            yield FrameOutput(frame.position, frame.source_index, out, result, slot, frame.cut, seconds), delta
+        for old in [p for p in history if p <= window[-1].position - max(offsets)]:
+            del history[old]
+
+
+def _chained_start(window: list[SourceFrame], history: dict[int, np.ndarray], offsets: list[int],
+                   init_mode: str):
+    """Starting images, constant temporal targets and in-window chain of a window of one shot."""
+    starts, warped, weights = [], [], []
+    h, w = window[0].content.shape[:2]
+    chain_idx = np.zeros((len(window), h * w, 4), np.int32)
+    chain_taps = np.zeros((len(window), h * w, 4), np.float32)
+    chain_w = np.zeros((len(window), h, w, 1), np.float32)
+    for slot, frame in enumerate(window):
+        inputs = temporal_inputs(frame, history, offsets, init_mode, chained=slot > 0)
+        if slot > 0 and 1 in frame.pairs:
+            pair = frame.pairs[1]
+            chain_idx[slot], chain_taps[slot] = bilinear_taps(pair.flow_bwd)
+            chain_w[slot, ..., 0] = pair.weights
+            c = pair.weights[..., None]
+            previous = starts[-1]
+            if init_mode == "prev-warped":  # the chain of warps of the last finished frame
+                inputs.init = c * warp(previous, pair.flow_bwd) + (1.0 - c) * frame.content.astype(np.float32)
+            elif init_mode == "prev":
+                inputs.init = previous
+        starts.append(inputs.init)
+        warped.append(inputs.warped)
+        weights.append(inputs.weights)
+    return np.stack(starts), np.stack(warped), np.stack(weights), (chain_idx, chain_taps, chain_w)
