@@ -61,6 +61,7 @@ PLANS = {
         "eff_repeats": 3,
         "opt_sizes": (128, 256),
         "opt_iterations": 1000,
+        "precision_iterations": {128: 1000, 256: 300},
         "cross_steps": 20,
         "quiet_wait": 20.0,
     },
@@ -70,6 +71,7 @@ PLANS = {
         "eff_repeats": 2,
         "opt_sizes": (64, 128),
         "opt_iterations": 100,
+        "precision_iterations": {64: 100, 128: 100},
         "cross_steps": 20,
         "quiet_wait": 5.0,
     },
@@ -420,15 +422,22 @@ def section_tuning(plan: dict, script: Path) -> dict:
 # --- section: optimizers -------------------------------------------------------------------------
 
 
-class _Reached(Exception):
+class _Stop(Exception):
     pass
 
 
-def run_curve(engine, x0, targets, options, iterations: int, stop_below: float | None, quiet: float) -> dict:
-    """Optimise with per-iteration wall time, loss and gradient-evaluation count (via on_iteration)."""
+def run_curve(engine, x0, targets, options, iterations: int, quiet: float, stop_below: float | None = None,
+              max_seconds: float | None = None, keep: tuple[int, ...] = ()) -> dict:
+    """Optimise, recording per iteration the wall time, loss and gradient evaluations (on_iteration).
+
+    Stops early once the loss is at most `stop_below` or after `max_seconds`; keeps the images of
+    the iterations in `keep` (and the last one).
+    """
+    from vidstyle import backend
+
     counts = [0]
     saved = {}
-    for name in ("_adam", "_gradient"):  # count compiled steps: Adam's update, L-BFGS' evaluations
+    for name in ("_adam", "_gradient"):  # count compiled steps: Adam's updates, L-BFGS' evaluations
         fn = saved[name] = getattr(engine, name)
 
         def counted(*a, _fn=fn):
@@ -436,7 +445,8 @@ def run_curve(engine, x0, targets, options, iterations: int, stop_below: float |
             return _fn(*a)
 
         setattr(engine, name, counted)
-    times, losses, evals = [], [], []
+    times, losses, evals, images = [], [], [], {}
+    stopped = [None]
     busy, _ = wait_quiet(quiet)
     start = time.perf_counter()
 
@@ -444,20 +454,25 @@ def run_curve(engine, x0, targets, options, iterations: int, stop_below: float |
         times.append(time.perf_counter() - start)
         losses.append(float(np.sum(terms[:, 4])))
         evals.append(counts[0])
+        if k in keep:
+            images[k] = backend.to_numpy(x)
         if stop_below is not None and losses[-1] <= stop_below:
-            raise _Reached
+            stopped[0] = "targets reached"
+        elif max_seconds is not None and times[-1] > max_seconds:
+            stopped[0] = "time cap"
+        if stopped[0]:
+            raise _Stop
 
-    image, stopped = None, False
     with CpuShare() as share:
         try:
-            image = engine.optimize(x0, targets, iterations, 0.0, on_iteration, options).image
-        except _Reached:
-            stopped = True
+            images[iterations] = engine.optimize(x0, targets, iterations, 0.0, on_iteration, options).image
+        except _Stop:
+            pass
         finally:
             for name, fn in saved.items():
                 setattr(engine, name, fn)
-    return {"seconds": times, "loss": losses, "evaluations": evals, "stopped_at_target": stopped,
-            "cpu_share": share.share, "others_busy_before": busy, "image": image}
+    return {"seconds": times, "loss": losses, "evaluations": evals, "stopped": stopped[0],
+            "cpu_share": share.share, "others_busy_before": busy, "images": images}
 
 
 def first_reach(curve: dict, target: float) -> dict | None:
@@ -525,7 +540,7 @@ def tutorial_crosscheck(engine, content, targets, steps: int) -> dict:
         m, v, t = tf.zeros_like(x), tf.zeros_like(x), tf.constant(0.0)
         losses = []
         for _ in range(steps):
-            x, m, v, t, loss = step(x, m, v, t, tf.constant(keras_form))
+            x, m, v, t, loss = step(x, m, v, t, keras_form)
             losses.append(float(loss))
         losses.append(float(total(x)))
         return np.array(losses), x.numpy() * 255.0
@@ -559,62 +574,70 @@ def section_optimizers(plan: dict, precision: str) -> dict:
         targets = make_targets(engine, content, style)
         engine.optimize(content[None], targets, 2, 0.0)  # compile outside the timed runs
         engine.optimize(content[None], targets, 2, 0.0, options=engine.options.replace(optimizer="lbfgs"))
-        curves, reach = {}, {}
-        tgt = {}
+        m = plan["precision_iterations"][size]
+        checkpoints = tuple(sorted({k for k in (100, 300, m) if k <= m}))
+        curves, tgt, images = {}, {}, {}
         for name, label, changes in OPTIMIZER_SETTINGS:
             options = engine.options.replace(**changes)
-            stop = min(tgt.values()) if len(tgt) == 2 else None
-            curve = run_curve(engine, content[None], targets, options, n, stop, plan["quiet_wait"])
-            image = curve.pop("image")
+            if len(tgt) < 2:  # the two target-defining runs use the whole budget
+                curve = run_curve(engine, content[None], targets, options, n, plan["quiet_wait"],
+                                  keep=checkpoints if name == "adam_lr6" else ())
+            else:  # the others stop below both targets, or when slower than both target runs
+                cap = max(curves["adam_lr6"]["seconds"][-1], curves["tutorial"]["seconds"][-1])
+                curve = run_curve(engine, content[None], targets, options, n, plan["quiet_wait"],
+                                  stop_below=min(tgt.values()), max_seconds=cap)
+            shots = curve.pop("images")
             if name == "adam_lr6":
-                tgt["a"] = curve["loss"][-1]
-                final_image = image
+                tgt["a"], images = curve["loss"][-1], shots
             elif name == "tutorial":
                 tgt["b"] = curve["loss"][-1]
-            curve["label"] = label
-            curve["options"] = changes
             its = len(curve["loss"]) - 1
-            curve["iterations"] = its
-            curve["s_per_iteration"] = curve["seconds"][-1] / max(its, 1)
-            curve["evaluations_per_iteration"] = curve["evaluations"][-1] / max(its, 1)
+            curve.update(label=label, options=changes, iterations=its,
+                         s_per_iteration=curve["seconds"][-1] / max(its, 1),
+                         evaluations_per_iteration=curve["evaluations"][-1] / max(its, 1))
             curves[name] = curve
             log(f"{size}² {name:9s}: {its} its in {curve['seconds'][-1]:.1f} s, final loss {curve['loss'][-1]:.6g}, "
                 f"{curve['evaluations_per_iteration']:.2f} eval/it, cpu share {curve['cpu_share']:.2f}"
-                + (" (stopped: both targets reached)" if curve["stopped_at_target"] else ""))
-        for name, curve in curves.items():
-            reach[name] = {k: first_reach(curve, v) for k, v in tgt.items()}
-        # The same Adam lr 6 run in the other precision; both final images scored in float32.
+                + (f" (stopped: {curve['stopped']})" if curve["stopped"] else ""))
+        reach = {name: {k: first_reach(c, v) for k, v in tgt.items()} for name, c in curves.items()}
+        tol = {}
+        for name, c in curves.items():
+            upto = reach[name]["a"]["iteration"] if reach[name]["a"] else len(c["loss"]) - 1
+            tol[name] = {"limit_for_target_a": tol_limit(c["loss"], upto) if reach[name]["a"] else None,
+                         "stop_at_1e-4": stop_iteration(c["loss"], 1e-4),
+                         "stop_at_1e-5": stop_iteration(c["loss"], 1e-5)}
+
+        # Adam lr 6 in the other precision for m iterations; images at the same iterations scored in float32.
         f32 = engine if precision == "float32" else make_engine("float32")
         f32_targets = targets if precision == "float32" else make_targets(f32, content, style)
-        oth = make_engine(other) if other == "mixed" else f32
+        oth = make_engine("mixed") if other == "mixed" else f32
         oth_targets = make_targets(oth, content, style) if other == "mixed" else f32_targets
         oth.optimize(content[None], oth_targets, 2, 0.0)
-        ocurve = run_curve(oth, content[None], oth_targets, oth.options.replace(lr=6.0), n, None, plan["quiet_wait"])
-        oimage = ocurve.pop("image")
-        score = {precision: float(f32.evaluate(final_image, f32_targets)[0, 4]),
-                 other: float(f32.evaluate(oimage, f32_targets)[0, 4])}
-        log(f"{size}² Adam lr 6, {n} its, loss in float32: " + ", ".join(f"{k} {v:.6g}" for k, v in score.items()))
+        ocurve = run_curve(oth, content[None], oth_targets, oth.options.replace(lr=6.0), m, plan["quiet_wait"],
+                           keep=checkpoints)
+        oimages = ocurve.pop("images")
+        rows = []
+        for k in checkpoints:
+            score = {precision: float(f32.evaluate(images[k], f32_targets)[0, 4]),
+                     other: float(f32.evaluate(oimages[k], f32_targets)[0, 4])}
+            rows.append({"iteration": k, "loss_float32_eval": score,
+                         "rel_diff_mixed_vs_float32": (score["mixed"] - score["float32"]) / score["float32"],
+                         "max_abs_pixel_diff": float(np.abs(images[k] - oimages[k]).max())})
+            log(f"{size}² Adam lr 6 after {k} its, loss scored in float32: "
+                + ", ".join(f"{p} {v:.6g}" for p, v in score.items()))
         precision_cmp = {
-            "iterations": n,
-            "loss_float32_eval": score,
-            "rel_diff_mixed_vs_float32": (score["mixed"] - score["float32"]) / score["float32"],
-            "own_final_loss": {precision: curves["adam_lr6"]["loss"][-1], other: ocurve["loss"][-1]},
+            "rows": rows,
             "s_per_iteration": {precision: curves["adam_lr6"]["s_per_iteration"],
                                 other: ocurve["seconds"][-1] / max(len(ocurve["loss"]) - 1, 1)},
             "curve_" + other: {"seconds": ocurve["seconds"], "loss": ocurve["loss"]},
-            "max_abs_pixel_diff": float(np.abs(final_image - oimage).max()),
         }
         cross = None
         if backend.name() == "tensorflow" and size == min(plan["opt_sizes"]):
             cross = tutorial_crosscheck(f32, content, f32_targets, plan["cross_steps"])
             log(f"cross-check ({size}², {plan['cross_steps']} steps): textbook max rel loss diff "
                 f"{cross['textbook']['max_rel_loss_diff']:.2e}, keras {cross['keras']['max_rel_loss_diff']:.2e}")
-        lr6 = curves["adam_lr6"]["loss"]
-        tol = {"limit_for_target_a": tol_limit(lr6, len(lr6) - 1),
-               "stop_at_default_1e-4": stop_iteration(lr6, 1e-4),
-               "stop_at_1e-5": stop_iteration(lr6, 1e-5)}
-        sizes[str(size)] = {"targets": tgt, "curves": curves, "reach": reach, "precision_cmp": precision_cmp,
-                            "crosscheck": cross, "tol_adam_lr6": tol}
+        sizes[str(size)] = {"targets": tgt, "curves": curves, "reach": reach, "tol": tol,
+                            "precision_cmp": precision_cmp, "crosscheck": cross}
         del engine, f32, oth
         gc.collect()
     return {"precision": precision, "iterations": n, "sizes": sizes}
@@ -701,76 +724,89 @@ def md_optimizers(data: dict) -> list[str]:
         "## 3. Optimisers: loss against time",
         "",
         f"Samples resized to squares, content initialisation, the default objective weights of "
-        f"`StyleOptions` (α 1e4, β 1e-2, γ 30), tol 0, {data['precision']} precision (see the precision "
-        f"table for float32), up to {n} iterations. Target **(a)** = the loss of Adam lr 6 after {n} "
-        f"iterations, target **(b)** = the loss of the tutorial's Adam after {n} steps, at each size. "
-        "Adam lr 6 and the tutorial run the full budget; the other settings stop once they are below "
-        "both targets. Seconds are wall time from the start of `Engine.optimize` to the iteration's "
-        "`on_iteration` callback (so they include L-BFGS' extra evaluations and SciPy's work). "
-        "Iterations of L-BFGS are SciPy's; `eval/it` counts compiled gradient evaluations.",
+        f"`StyleOptions` (α 1e4, β 1e-2, γ 30), tol 0, **{data['precision']}** precision for every curve "
+        f"(the precision table below compares float32), up to {n} iterations. Target **(a)** = the loss of "
+        f"Adam lr 6 after {n} iterations, target **(b)** = the loss of the tutorial's Adam after {n} steps, "
+        "each at its size. Those two runs use the whole budget; the others stop once below both targets "
+        "(*targets reached*) or once they have run as long as the slower of those two (*time cap*). "
+        "Seconds are wall time from the call of `Engine.optimize` to the iteration's `on_iteration` "
+        "callback, so they include L-BFGS' extra evaluations and SciPy's own work; L-BFGS iterations are "
+        "SciPy's, and *eval / it* counts compiled gradient evaluations per iteration. Losses are the "
+        "optimiser's own (the objective in the curves' precision).",
     ]
     for size, s in data["sizes"].items():
         t = s["targets"]
         lines += ["", f"### {size}×{size}", "",
-                  f"Target (a) = {t['a']:.6g}, target (b) = {t['b']:.6g}.", "",
+                  f"Target (a) = {t['a']:.6g}, target (b) = {t['b']:.6g}; starting loss "
+                  f"{s['curves']['adam_lr6']['loss'][0]:.6g}.", "",
                   "| setting | its → (a) | s → (a) | its → (b) | s → (b) | iterations run | final loss | s / it | eval / it | CPU share |",
                   "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
         for name, c in s["curves"].items():
             r = s["reach"][name]
 
-            def cell(key, field):
-                return "not reached" if r[key] is None else (
-                    str(r[key][field]) if field == "iteration" else f"{r[key][field]:.1f}")
+            def cell(key, field, r=r):
+                if r[key] is None:
+                    return "not reached"
+                return str(r[key][field]) if field == "iteration" else f"{r[key][field]:.1f}"
 
             lines.append(
                 f"| {c['label']} | {cell('a', 'iteration')} | {cell('a', 'seconds')} | {cell('b', 'iteration')} | "
-                f"{cell('b', 'seconds')} | {c['iterations']}{' (stopped)' if c['stopped_at_target'] else ''} | "
+                f"{cell('b', 'seconds')} | {c['iterations']}{' (' + c['stopped'] + ')' if c['stopped'] else ''} | "
                 f"{c['loss'][-1]:.6g} | {c['s_per_iteration']:.3f} | {c['evaluations_per_iteration']:.2f} | "
                 f"{c['cpu_share']:.2f} |")
         p = s["precision_cmp"]
+        sp = p["s_per_iteration"]
         lines += [
             "",
-            f"Precision, Adam lr 6, {p['iterations']} iterations, both final images scored with the float32 "
-            f"objective: float32 {p['loss_float32_eval']['float32']:.6g}, mixed {p['loss_float32_eval']['mixed']:.6g}: "
-            f"relative difference **{100 * p['rel_diff_mixed_vs_float32']:+.2f} %** (mixed's own bfloat16 loss "
-            f"{p['own_final_loss']['mixed']:.6g}); s / iteration float32 {p['s_per_iteration']['float32']:.3f}, "
-            f"mixed {p['s_per_iteration']['mixed']:.3f}; largest pixel difference {p['max_abs_pixel_diff']:.1f}.",
-        ]
-        tl = s["tol_adam_lr6"]
-        lines += [
+            "Precision (Adam lr 6, the same iterations, both images scored with the float32 objective; "
+            f"s / iteration float32 {sp['float32']:.3f}, mixed {sp['mixed']:.3f}):",
             "",
-            f"Early stop (Adam lr 6 curve): the default tol 1e-4 would stop it at iteration "
-            f"{tl['stop_at_default_1e-4'] if tl['stop_at_default_1e-4'] is not None else 'never (ran to the end)'}, "
-            f"tol 1e-5 at {tl['stop_at_1e-5'] if tl['stop_at_1e-5'] is not None else 'never'}; any tol below "
-            f"{tl['limit_for_target_a']:.2g} lets it run to target (a).",
+            "| iterations | float32 | mixed | mixed vs float32 | largest pixel difference |",
+            "|---:|---:|---:|---:|---:|",
         ]
+        for row in p["rows"]:
+            sc = row["loss_float32_eval"]
+            lines.append(f"| {row['iteration']} | {sc['float32']:.6g} | {sc['mixed']:.6g} | "
+                         f"{100 * row['rel_diff_mixed_vs_float32']:+.2f} % | {row['max_abs_pixel_diff']:.1f} |")
+        lines += ["", "Early stop (`--tol`, vidstyle's rule on the best loss over 5 iterations), per curve:", "",
+                  "| setting | stops at, tol 1e-4 | stops at, tol 1e-5 | largest tol that still reaches (a) |",
+                  "|---|---:|---:|---:|"]
+        for name, tl in s["tol"].items():
+            def it(v):
+                return "never" if v is None else str(v)
+
+            lim = tl["limit_for_target_a"]
+            lines.append(f"| {s['curves'][name]['label']} | {it(tl['stop_at_1e-4'])} | {it(tl['stop_at_1e-5'])} | "
+                         f"{'—' if lim is None else f'{lim:.2g}'} |")
         cc = s.get("crosscheck")
         if cc:
             lines += [
                 "",
                 f"Cross-check of the tutorial's Adam ({cc['steps']} steps at {size}², float32): an independent "
-                "`tf.function` Adam on [0, 1] pixels using the same objective, against `Engine.optimize` with "
-                "lr 5.1, β1 0.99, ε 0.1/255 on 0–255 pixels. Median |gradient| on [0, 1] pixels: "
-                f"{cc['grad01_median_abs']:.3g} (against ε = 0.1).",
+                "`tf.function` Adam on [0, 1] pixels (lr 0.02, β1 0.99, ε 0.1) using the same objective "
+                "(the engine's compiled loss, differentiated with its own tape through the ×255), against "
+                "`Engine.optimize` with lr 5.1, β1 0.99, ε 0.1/255 on 0–255 pixels. Median |gradient| on "
+                f"[0, 1] pixels at the start: {cc['grad01_median_abs']:.3g}.",
                 "",
-                "| update form | max relative loss difference | final relative loss difference | max / mean pixel difference (0–255) |",
+                "| update form on [0, 1] | max relative loss difference | after the last step | max / mean pixel difference (0–255) |",
                 "|---|---:|---:|---:|",
             ]
-            for form, label in (("textbook", "m̂/(√v̂+ε) (vidstyle's)"), ("keras", "Keras' (the tutorial's tf.keras Adam)")):
+            for form, label in (("textbook", "m̂ / (√v̂ + ε), as vidstyle"),
+                                ("keras", "Keras' lr·√(1−β2ᵗ)/(1−β1ᵗ)·m / (√v + ε), as the tutorial")):
                 f = cc[form]
                 lines.append(f"| {label} | {f['max_rel_loss_diff']:.2e} | {f['final_rel_loss_diff']:.2e} | "
                              f"{f['max_abs_pixel_diff']:.3f} / {f['mean_abs_pixel_diff']:.4f} |")
     return lines
 
 
-def recommendation(eff: dict | None, opt: dict | None) -> list[str]:
+def recommendation(eff: dict | None, opt: dict | None, tuning: dict | None) -> list[str]:
     lines = ["## 4. Recommendation", ""]
     if opt:
         big = str(max(int(k) for k in opt["sizes"]))
         s = opt["sizes"][big]
 
-        def fastest(key):
-            got = [(r[key]["seconds"], n) for n, r in s["reach"].items() if r[key] is not None]
+        def fastest(key, sizes=s):
+            got = [(r[key]["seconds"], n) for n, r in sizes["reach"].items() if r[key] is not None]
             return min(got) if got else None
 
         fa, fb = fastest("a"), fastest("b")
@@ -778,24 +814,38 @@ def recommendation(eff: dict | None, opt: dict | None) -> list[str]:
             name = fa[1]
             c, r = s["curves"][name], s["reach"][name]
             lines.append(
-                f"**Optimiser.** At {big}² the fastest to target (a) is **{c['label']}**: {r['a']['seconds']:.1f} s, "
-                f"{r['a']['iteration']} iterations ({r['a']['evaluations']} gradient evaluations), against "
-                f"{s['reach']['adam_lr6']['a']['seconds']:.1f} s for Adam lr 6 itself"
-                + (f"; to target (b): {s['curves'][fb[1]]['label']}, {fb[0]:.1f} s." if fb else "."))
+                f"**Optimiser.** At {big}² ({opt['precision']}) the fastest to target (a) is **{c['label']}**: "
+                f"{r['a']['seconds']:.1f} s, {r['a']['iteration']} iterations ({r['a']['evaluations']} gradient "
+                f"evaluations), against {s['reach']['adam_lr6']['a']['seconds']:.1f} s for Adam lr 6 itself"
+                + (f"; the fastest to target (b) is {s['curves'][fb[1]]['label']}, {fb[0]:.1f} s." if fb else "."))
+            others = []
+            for k, v in opt["sizes"].items():
+                if k != big:
+                    got = fastest("a", v)
+                    if got:
+                        others.append(f"at {k}² the fastest to (a) is {v['curves'][got[1]]['label']} ({got[0]:.1f} s)")
+            if others:
+                lines[-1] += " " + "; ".join(others).capitalize() + "."
             lines.append("")
             lines.append(
-                f"**Iteration budget.** With that setting, target (a) at {big}² takes {r['a']['iteration']} "
-                f"iterations; other sizes: " + ", ".join(
-                    f"{k}²: {v['reach'][name]['a']['iteration'] if v['reach'][name]['a'] else 'not reached'}"
-                    for k, v in opt["sizes"].items() if k != big) + ".")
+                f"**Iteration budget.** With {c['label']}, target (a) at {big}² is reached after "
+                f"{r['a']['iteration']} iterations"
+                + "".join(f"; at {k}²: {v['reach'][name]['a']['iteration'] if v['reach'][name]['a'] else 'not reached'}"
+                          for k, v in opt["sizes"].items() if k != big) + ".")
+            tl = s["tol"][name]
+            if tl["limit_for_target_a"] is not None:
+                lines[-1] += (f" An early stop with tol at most {tl['limit_for_target_a']:.2g} lets it get there "
+                              f"(tol 1e-4 stops it at iteration "
+                              f"{tl['stop_at_1e-4'] if tl['stop_at_1e-4'] is not None else 'never'}).")
             lines.append("")
-        worst = max(abs(v["precision_cmp"]["rel_diff_mixed_vs_float32"]) for v in opt["sizes"].values())
+        worst = max(abs(row["rel_diff_mixed_vs_float32"]) for v in opt["sizes"].values()
+                    for row in v["precision_cmp"]["rows"])
         speed = s["precision_cmp"]["s_per_iteration"]
         lines.append(
-            f"**Mixed precision** {'qualifies' if worst <= 0.01 else 'does not qualify'}: after the same "
-            f"iterations its final loss (scored in float32) is within {100 * worst:.2f} % of float32's at every "
-            f"size (limit 1 %), and an iteration at {big}² takes {speed['mixed']:.3f} s against "
-            f"{speed['float32']:.3f} s.")
+            f"**Mixed precision** {'qualifies' if worst <= 0.01 else 'does not qualify'} by the 1 % rule: after "
+            f"the same iterations its final loss, scored in float32, differs from float32's by up to "
+            f"{100 * worst:.2f} % (every size and checkpoint above); an iteration at {big}² takes "
+            f"{speed['mixed']:.3f} s against {speed['float32']:.3f} s in float32.")
         lines.append("")
     if eff:
         big = max(r["size"] for r in eff["rows"])
@@ -814,6 +864,12 @@ def recommendation(eff: dict | None, opt: dict | None) -> list[str]:
         if f32:
             lines.append(f"**Efficiency.** float32 at {big}²: ratio {f32['ratio']:.2f} to the matmul "
                          f"({'meets' if f32['ratio'] >= 0.7 else 'misses'} the 0.7 target).")
+            if tuning:
+                ok = [r for r in tuning["rows"] if "error" not in r]
+                if ok:
+                    best = max(ok, key=lambda r: r["ratio"] if "BF16" not in r["variant"] else -1)
+                    lines[-1] += (f" Among the float32 thread/oneDNN variants the best ratio is {best['ratio']:.2f} "
+                                  f"({best['variant']}).")
             lines.append("")
     return lines
 
@@ -912,7 +968,7 @@ def write_report(out: Path, meta: dict, measured: list[str]) -> None:
         lines += md_tuning(data["tuning"]) + [""]
     if "optimizers" in data:
         lines += md_optimizers(data["optimizers"]) + [""]
-    lines += recommendation(data.get("efficiency"), data.get("optimizers"))
+    lines += recommendation(data.get("efficiency"), data.get("optimizers"), data.get("tuning"))
     lines += ["## Plots", ""]
     if "efficiency" in data:
         lines += [f"![efficiency ratio]({plot_efficiency(data['efficiency'], out)})", ""]

@@ -245,6 +245,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--parts", default="table,sweep,scale", help="comma list of table, sweep, scale")
     parser.add_argument("--extra-frame-iterations", type=int, nargs="*", default=[],
                         help="also run the default row with these frame_iterations")
+    parser.add_argument("--fixed-delta", action="store_true",
+                        help="scale check: also run each k with the δ of k = 1 (what an absolute weight would do)")
     parser.add_argument("--results", type=Path, default=ROOT / "docs" / "temporal_runs.json")
     parser.add_argument("--docs", type=Path, default=ROOT / "docs")
     args = parser.parse_args(argv)
@@ -287,15 +289,6 @@ def main(argv: list[str] | None = None) -> int:
                                          "temporal_delta")} | {"max_over_median": pair_stats(r["pairs"])[2]}
                     for n, r in table.items()}
 
-    for fi in args.extra_frame_iterations:
-        r = measure(f"default, frame_iterations={fi}", {"frame_iterations": fi})
-        print(f"\nframe_iterations={fi}: E_warp {r['e_warp']:.5f} ({r['e_warp'] / base:.3f} × independent), "
-              f"max/median pair {pair_stats(r['pairs'])[2]:.2f}, {r['seconds_per_frame']:.2f} s/frame, "
-              f"style {r['mean_final_later']['style']:.4g}, content {r['mean_final_later']['content']:.4g}")
-        out.setdefault("frame_iterations", {})[fi] = {"e_warp": r["e_warp"], "ratio": r["e_warp"] / base,
-                                                      "max_over_median": pair_stats(r["pairs"])[2],
-                                                      "mean_final_later": r["mean_final_later"]}
-
     if "sweep" in parts:
         sweep = {lam: measure(f"λ = {lam:g}", {"temporal_weight": lam}) for lam in SWEEP}
         print("\n## λ sweep\n\n" + sweep_markdown(sweep, base))
@@ -326,15 +319,36 @@ def main(argv: list[str] | None = None) -> int:
             scaled[k] = measure(f"scale k = {k:g}", {}, scale=k)
             if scaled[k]["temporal_delta"] == scaled[1.0]["temporal_delta"]:
                 raise RuntimeError(f"k = {k}: δ did not change, so the run did not use the scaled network")
+        fixed = {}
+        if args.fixed_delta:
+            delta_1 = scaled[1.0]["temporal_delta"]
+            for k in SCALES:
+                if k != 1.0:  # λ chosen so that this network's calibration gives k = 1's δ
+                    lam = DEFAULT_LAMBDA * delta_1 / scaled[k]["temporal_delta"]
+                    fixed[k] = measure(f"scale k = {k:g}, δ of k = 1", {"temporal_weight": lam}, scale=k)
         restored = feature_ratios(engine, probe, reference)
         if any(abs(v - 1) > 1e-5 for v in restored.values()):
             raise RuntimeError(f"the network was not restored: {restored}")
         print("\n## scale check\n\n" + scale_markdown(scaled, checks))
+        for k, r in fixed.items():
+            print(f"k = {k:g} with k = 1's δ ({r['temporal_delta']:.4g}): E_warp {r['e_warp']:.5f} "
+                  f"({r['e_warp'] / scaled[1.0]['e_warp']:.3f} × k = 1), max/median pair {pair_stats(r['pairs'])[2]:.2f}")
         out["scale"] = {"feature_ratios": checks,
                         "runs": {k: {"e_warp": r["e_warp"], "delta": r["temporal_delta"],
                                      "max_over_median": pair_stats(r["pairs"])[2],
                                      "initial_first": r["initial_first"], "mean_final_later": r["mean_final_later"]}
-                                 for k, r in scaled.items()}}
+                                 for k, r in scaled.items()},
+                        "fixed_delta": {k: {"e_warp": r["e_warp"], "delta": r["temporal_delta"],
+                                            "max_over_median": pair_stats(r["pairs"])[2]} for k, r in fixed.items()}}
+
+    for fi in args.extra_frame_iterations:
+        r = measure(f"default, frame_iterations={fi}", {"frame_iterations": fi})
+        print(f"\nframe_iterations={fi}: E_warp {r['e_warp']:.5f} ({r['e_warp'] / base:.3f} × independent), "
+              f"max/median pair {pair_stats(r['pairs'])[2]:.2f}, {r['seconds_per_frame']:.2f} s/frame, "
+              f"style {r['mean_final_later']['style']:.4g}, content {r['mean_final_later']['content']:.4g}")
+        out.setdefault("frame_iterations", {})[fi] = {"e_warp": r["e_warp"], "ratio": r["e_warp"] / base,
+                                                      "max_over_median": pair_stats(r["pairs"])[2],
+                                                      "mean_final_later": r["mean_final_later"]}
 
     (args.docs / "temporal_summary.json").write_text(json.dumps(out, indent=1, default=list) + "\n")
     return 0

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import os
 import subprocess
 import sys
 from pathlib import Path
@@ -374,5 +373,5 @@ def test_process_prints_one_line(tmp_path, folder):
     assert not (tmp_path / "out").exists()
     # --debug shows the traceback (`info` fails without importing TensorFlow: quick)
     proc = subprocess.run([sys.executable, "-m", "vidstyle", "--debug", "info", "missing.mp4"],
-                          cwd=tmp_path, capture_output=True, text=True, timeout=120)
+                          cwd=tmp_path, capture_output=True, text=True, timeout=120, check=False)
     assert proc.returncode == 1 and "Traceback" in proc.stderr and "InputError" in proc.stderr

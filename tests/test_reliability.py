@@ -21,7 +21,6 @@ import numpy as np
 import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
-
 from test_cli_errors import (
     assert_one_error_line,
     cli_process,
@@ -32,6 +31,7 @@ from test_cli_errors import (
     tmpfs,
     write_png,
 )
+
 from vidstyle.api import get_engine
 from vidstyle.cli import main
 from vidstyle.config import StyleOptions
@@ -327,7 +327,9 @@ def test_frame_names_cannot_escape_the_output_folder(capsys, tmp_path, style):
 
 MAGIC = [b"", b"\x89PNG\r\n\x1a\n", b"\xff\xd8\xff\xe0", b"BM", b"II*\x00", b"MM\x00*",
          b"RIFF\x10\x00\x00\x00WEBPVP8 ", b"\x00\x00\x00\x18ftypisom", b"\x1aE\xdf\xa3", b"RIFF\x00\x00\x00\x00AVI "]
-FUZZ = settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+# VIDSTYLE_FUZZ_EXAMPLES=500 for a deeper search than the default run's
+FUZZ = settings(max_examples=int(os.environ.get("VIDSTYLE_FUZZ_EXAMPLES", "30")), deadline=None,
+                suppress_health_check=[HealthCheck.too_slow])
 
 
 def reads_or_our_error(fn, *args):

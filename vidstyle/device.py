@@ -1,0 +1,105 @@
+"""Which device runs the optimisation, GPU memory settings, and what fits when memory runs out.
+
+`select` must run before Keras imports its backend: both TensorFlow and JAX fix their devices
+and memory policy when they start.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Callable
+
+from .errors import UsageError, VidstyleError
+
+log = logging.getLogger(__name__)
+
+
+class OutOfMemory(VidstyleError):
+    """The requested size or batch does not fit on the device."""
+
+
+def select(device: str) -> None:
+    """'auto' (GPU when the backend sees one), 'cpu' or 'gpu'; turns on GPU memory growth."""
+    if device not in ("auto", "cpu", "gpu"):
+        raise UsageError(f"--device: expected auto, cpu or gpu, got {device!r}")
+    # Grow GPU memory as needed instead of taking it all at start (TF: memory growth; JAX: no
+    # preallocation), so the probe below sees what a step really needs and others can share.
+    os.environ.setdefault("XLA_PYTHON_CLIENT_PREALLOCATE", "false")
+    os.environ.setdefault("TF_FORCE_GPU_ALLOW_GROWTH", "true")
+    if device == "cpu":
+        os.environ["CUDA_VISIBLE_DEVICES"] = "-1"
+        os.environ["JAX_PLATFORMS"] = "cpu"
+
+
+def gpus() -> list[str]:
+    """Names of the GPUs the current backend sees."""
+    import keras
+
+    if keras.backend.backend() == "jax":
+        import jax
+
+        return [str(d) for d in jax.devices() if d.platform == "gpu"]
+    import tensorflow as tf
+
+    return [d.name for d in tf.config.list_physical_devices("GPU")]
+
+
+def check(device: str) -> str:
+    """After the backend started: fail clearly if a GPU was asked for and none is visible."""
+    found = gpus()
+    if device == "gpu" and not found:
+        import keras
+
+        raise UsageError(f"--device gpu: the {keras.backend.backend()} backend sees no GPU "
+                         "(check the CUDA build of the backend and the driver), or use --device cpu")
+    where = found[0] if found else "CPU"
+    log.debug("running on %s", where)
+    return where
+
+
+def is_out_of_memory(exc: BaseException) -> bool:
+    """Both backends' out-of-memory errors, recognised without importing either."""
+    text = f"{type(exc).__name__} {exc}"
+    return "ResourceExhausted" in text or "RESOURCE_EXHAUSTED" in text or "Out of memory" in text \
+        or isinstance(exc, MemoryError)
+
+
+def largest_fitting(fits: Callable[[int, int], bool], size: int, batch: int, smallest: int) -> str:
+    """What to suggest after running out of memory at (size, batch): probe one step at a time.
+
+    `fits(size, batch)` runs one optimisation step at that longest side and batch and says
+    whether it fitted. Batch is halved first (it costs no quality), then the size is searched
+    by bisection in steps of 32 pixels.
+    """
+    for b in sorted({max(1, batch // 2 ** k) for k in range(batch.bit_length())}, reverse=True):
+        if b < batch and fits(size, b):
+            return f"--batch {b} fits at --size {size}"
+    low, high = smallest, size  # low: assumed to fit (checked below), high: does not
+    if not fits(low, 1):
+        return f"not even --size {smallest} with --batch 1 fits; use --device cpu"
+    while high - low > 32:
+        mid = (low + high) // 2 // 32 * 32 or low
+        if mid <= low:
+            break
+        low, high = (mid, high) if fits(mid, 1) else (low, mid)
+    return f"--size {low} fits with --batch 1"
+
+
+def step_fits(engine) -> Callable[[int, int], bool]:
+    """A `fits(size, batch)` probe for `largest_fitting`: one gradient step on a square image."""
+
+    def fits(size: int, batch: int) -> bool:
+        import numpy as np
+
+        x = np.zeros((batch, size, size, 3), np.float32)
+        try:
+            grams = engine.style_targets([x[0]], [1.0])
+            engine.gradient(x, engine.targets(x, grams, (1.0, 1.0, 1.0, 0.0)))
+            return True
+        except Exception as exc:  # noqa: BLE001 - only out-of-memory is an answer here
+            if is_out_of_memory(exc):
+                return False
+            raise
+
+    return fits
