@@ -50,8 +50,12 @@ sys.path.insert(0, str(ROOT))
 import numpy as np  # noqa: E402
 
 SECTIONS = ("efficiency", "tuning", "optimizers")
+DEFAULT_SECTIONS = ("efficiency", "optimizers")  # tuning: opt-in (fresh processes, minutes)
 FLOP_PER_PIXEL = 1.48e6  # forward + input gradient up to block5_conv2, per iteration (METHOD.md 6)
 MATMUL_N = 4096
+# Decisions (time caps, "behind", screening, the fastest setting) use this process's CPU time ÷ cores,
+# which another process's load inflates far less than wall time; both are reported.
+CLOCK = "cpu_seconds"
 
 PLANS = {
     # eff_*: efficiency; opt_*: optimizers; quiet_wait: longest wait (s) for a quiet machine per block
@@ -61,9 +65,9 @@ PLANS = {
         "eff_repeats": 3,
         "opt_sizes": (128, 256),
         "opt_iterations": 1000,
-        "precision_iterations": {128: 1000, 256: 300},
         "cross_steps": 20,
         "quiet_wait": 20.0,
+        "wait_budget": 240.0,
     },
     "quick": {
         "eff_sizes": (64, 128),
@@ -71,9 +75,9 @@ PLANS = {
         "eff_repeats": 2,
         "opt_sizes": (64, 128),
         "opt_iterations": 100,
-        "precision_iterations": {64: 100, 128: 100},
         "cross_steps": 20,
         "quiet_wait": 5.0,
+        "wait_budget": 30.0,
     },
 }
 
@@ -157,13 +161,21 @@ def others_busy(seconds: float = 0.5) -> float:
     return 1.0 - (i1 - i0) / max(t1 - t0, 1)
 
 
+WAIT_BUDGET = {"left": 240.0, "spent": 0.0}  # seconds of waiting for a quiet machine, for the whole run
+
+
 def wait_quiet(max_wait: float, threshold: float = 0.15) -> tuple[float, float]:
-    """Wait (at most max_wait s) until other processes use under `threshold` of the CPUs."""
+    """Wait (at most max_wait s, and within the run's WAIT_BUDGET) until other processes use under
+    `threshold` of the CPUs; returns (their last measured share, seconds waited)."""
     start = time.perf_counter()
     busy = others_busy()
-    while busy > threshold and time.perf_counter() - start < max_wait:
+    limit = min(max_wait, WAIT_BUDGET["left"])
+    while busy > threshold and time.perf_counter() - start < limit:
         busy = others_busy(1.0)
-    return busy, time.perf_counter() - start
+    waited = time.perf_counter() - start
+    WAIT_BUDGET["left"] = max(0.0, WAIT_BUDGET["left"] - waited)
+    WAIT_BUDGET["spent"] += waited
+    return busy, waited
 
 
 class CpuShare:
@@ -260,8 +272,8 @@ def conv_flop_per_pixel(last: str = "block5_conv2") -> float:
 
 def best_time(fn, repeats: int, quiet: float) -> float:
     best = math.inf
+    wait_quiet(quiet)
     for _ in range(repeats):
-        wait_quiet(quiet)
         tick = time.perf_counter()
         fn()
         best = min(best, time.perf_counter() - tick)
@@ -320,6 +332,7 @@ def section_efficiency(plan: dict) -> dict:
                     f"cpu share {t['cpu_share']:.2f}")
                 if size == max(plan["eff_sizes"]) and precision == "float32" and not jit:
                     breakdown = time_breakdown(engine, content, targets, size, plan)
+                    breakdown["matmul_adjacent"] = matmul.measure()
                 del engine, targets
                 gc.collect()
     best_mm = matmul.best
@@ -329,6 +342,9 @@ def section_efficiency(plan: dict) -> dict:
     if breakdown:
         for key in ("forward", "gradient", "adam_step"):
             breakdown[key]["ratio"] = breakdown[key]["gflops"] / best_mm
+        for layer in breakdown.get("layers", []):
+            for key in ("forward", "backward_input"):
+                layer[key + "_ratio"] = layer["gflop"] / layer[key + "_s"] / best_mm
     return {"matmul": {"n": MATMUL_N, "best_gflops": best_mm, "samples": matmul.samples},
             "flop_per_pixel": FLOP_PER_PIXEL, "rows": rows, "breakdown": breakdown,
             "repeats": plan["eff_repeats"]}
@@ -357,8 +373,45 @@ def time_breakdown(engine, content, targets, size: int, plan: dict) -> dict:
     back = out["gradient"]["s"] - out["forward"]["s"]
     out["backward_only"] = {"s": back, "gflops": fwd / back / 1e9 if back > 0 else float("nan")}
     out["size"] = size
+    if backend.name() == "tensorflow":
+        out["layers"] = conv_profile(size, 2 * plan["eff_repeats"], min(plan["quiet_wait"], 5.0))
     log("breakdown: " + ", ".join(f"{k} {1e3 * v['s']:.0f} ms" for k, v in out.items() if isinstance(v, dict)))
     return out
+
+
+def conv_profile(size: int, repeats: int, quiet: float) -> list[dict]:
+    """Each VGG19 convolution up to block5_conv2 alone at `size`² (TensorFlow): forward with bias and
+    ReLU (what oneDNN fuses), and the input gradient (Conv2DBackpropInput), best of `repeats`."""
+    import tensorflow as tf
+
+    from vidstyle.vgg import BLOCKS
+
+    rows, cin, rng = [], 3, np.random.default_rng(0)
+    for b, (filters, convs) in enumerate(BLOCKS, start=1):
+        side = size // 2 ** (b - 1)
+        for c in range(1, convs + 1):
+            x = tf.constant(rng.standard_normal((1, side, side, cin), dtype=np.float32))
+            k = tf.constant(rng.standard_normal((3, 3, cin, filters), dtype=np.float32) * 0.05)
+            bias = tf.zeros((filters,))
+            dy = tf.constant(rng.standard_normal((1, side, side, filters), dtype=np.float32))
+            fwd = tf.function(lambda x=x, k=k, bias=bias: tf.nn.relu(tf.nn.bias_add(tf.nn.conv2d(x, k, 1, "SAME"), bias)))
+            bwd = tf.function(lambda dy=dy, k=k, shape=x.shape: tf.nn.conv2d_transpose(dy, k, shape, 1, "SAME"))
+            flop = 2.0 * side * side * cin * filters * 9
+            row = {"layer": f"block{b}_conv{c}", "side": side, "cin": cin, "cout": filters, "gflop": flop / 1e9}
+            wait_quiet(quiet)
+            for key, fn in (("forward", fwd), ("backward_input", bwd)):
+                fn().numpy()
+                best = math.inf
+                for _ in range(repeats):
+                    tick = time.perf_counter()
+                    fn().numpy()
+                    best = min(best, time.perf_counter() - tick)
+                row[key + "_s"] = best
+            rows.append(row)
+            cin = filters
+            if row["layer"] == "block5_conv2":
+                return rows
+    return rows
 
 
 # --- section: tuning (fresh processes) -----------------------------------------------------------
@@ -426,12 +479,19 @@ class _Stop(Exception):
     pass
 
 
+def loss_at(curve: dict, seconds: float) -> float:
+    """The loss a curve had reached `seconds` into its run (its first loss before that)."""
+    k = int(np.searchsorted(curve[CLOCK], seconds, side="right")) - 1
+    return curve["loss"][max(k, 0)]
+
+
 def run_curve(engine, x0, targets, options, iterations: int, quiet: float, stop_below: float | None = None,
-              max_seconds: float | None = None, keep: tuple[int, ...] = ()) -> dict:
+              max_seconds: float | None = None, behind: tuple | None = None, keep: tuple[int, ...] = ()) -> dict:
     """Optimise, recording per iteration the wall time, loss and gradient evaluations (on_iteration).
 
-    Stops early once the loss is at most `stop_below` or after `max_seconds`; keeps the images of
-    the iterations in `keep` (and the last one).
+    Stops early once the loss is at most `stop_below`, after `max_seconds`, or (`behind` = (curves,
+    margin, from_seconds)) once, after `from_seconds`, its loss is more than `margin` above every
+    reference curve's at the same elapsed time. Keeps the images of the iterations in `keep`.
     """
     from vidstyle import backend
 
@@ -445,21 +505,28 @@ def run_curve(engine, x0, targets, options, iterations: int, quiet: float, stop_
             return _fn(*a)
 
         setattr(engine, name, counted)
-    times, losses, evals, images = [], [], [], {}
+    times, cpu, losses, evals, images = [], [], [], [], {}
     stopped = [None]
     busy, _ = wait_quiet(quiet)
-    start = time.perf_counter()
+    cores = os.cpu_count() or 1
+    start, start_cpu = time.perf_counter(), os.times()
 
     def on_iteration(k, terms, x):
         times.append(time.perf_counter() - start)
+        now = os.times()
+        cpu.append((now.user - start_cpu.user + now.system - start_cpu.system) / cores)
         losses.append(float(np.sum(terms[:, 4])))
         evals.append(counts[0])
         if k in keep:
             images[k] = backend.to_numpy(x)
         if stop_below is not None and losses[-1] <= stop_below:
             stopped[0] = "targets reached"
-        elif max_seconds is not None and times[-1] > max_seconds:
+        elif max_seconds is not None and cpu[-1] > max_seconds:
             stopped[0] = "time cap"
+        elif behind and cpu[-1] > behind[2] and all(
+            losses[-1] > (1 + behind[1]) * loss_at(ref, cpu[-1]) for ref in behind[0]
+        ):
+            stopped[0] = "behind"
         if stopped[0]:
             raise _Stop
 
@@ -471,14 +538,15 @@ def run_curve(engine, x0, targets, options, iterations: int, quiet: float, stop_
         finally:
             for name, fn in saved.items():
                 setattr(engine, name, fn)
-    return {"seconds": times, "loss": losses, "evaluations": evals, "stopped": stopped[0],
+    return {"seconds": times, "cpu_seconds": cpu, "loss": losses, "evaluations": evals, "stopped": stopped[0],
             "cpu_share": share.share, "others_busy_before": busy, "images": images}
 
 
 def first_reach(curve: dict, target: float) -> dict | None:
     for k, loss in enumerate(curve["loss"]):
         if loss <= target:
-            return {"iteration": k, "seconds": curve["seconds"][k], "evaluations": curve["evaluations"][k]}
+            return {"iteration": k, "seconds": curve["seconds"][k], "cpu_seconds": curve["cpu_seconds"][k],
+                    "evaluations": curve["evaluations"][k]}
     return None
 
 
@@ -562,60 +630,58 @@ def tutorial_crosscheck(engine, content, targets, steps: int) -> dict:
     return out
 
 
+BEHIND_MARGIN, BEHIND_FROM = 0.05, 0.3  # "behind": > 5 % above both target runs after 30 % of their time
+
+
 def section_optimizers(plan: dict, precision: str) -> dict:
     from vidstyle import backend
 
     n = plan["opt_iterations"]
     other = "float32" if precision == "mixed" else "mixed"
     sizes = {}
+    first = None  # the smallest size's results, to screen the costly runs at larger sizes
     for size in plan["opt_sizes"]:
         content, style = samples(size)
         engine = make_engine(precision)
         targets = make_targets(engine, content, style)
         engine.optimize(content[None], targets, 2, 0.0)  # compile outside the timed runs
         engine.optimize(content[None], targets, 2, 0.0, options=engine.options.replace(optimizer="lbfgs"))
-        m = plan["precision_iterations"][size]
-        checkpoints = tuple(sorted({k for k in (100, 300, m) if k <= m}))
-        curves, tgt, images = {}, {}, {}
+        checkpoints = tuple(sorted({k for k in (100, 300, n) if k <= n}))
+        curves, tgt, images, screened = {}, {}, {}, {}
         for name, label, changes in OPTIMIZER_SETTINGS:
             options = engine.options.replace(**changes)
             if len(tgt) < 2:  # the two target-defining runs use the whole budget
                 curve = run_curve(engine, content[None], targets, options, n, plan["quiet_wait"],
                                   keep=checkpoints if name == "adam_lr6" else ())
-            else:  # the others stop below both targets, or when slower than both target runs
-                cap = max(curves["adam_lr6"]["seconds"][-1], curves["tutorial"]["seconds"][-1])
+            else:
+                if first is not None and not first["faster"].get(name):
+                    screened[name] = label
+                    log(f"{size}² {name:9s}: not run (slower than the target runs at {first['size']}²)")
+                    continue
+                refs = (curves["adam_lr6"], curves["tutorial"])
+                cap = max(r[CLOCK][-1] for r in refs)
                 curve = run_curve(engine, content[None], targets, options, n, plan["quiet_wait"],
-                                  stop_below=min(tgt.values()), max_seconds=cap)
+                                  stop_below=min(tgt.values()), max_seconds=cap,
+                                  behind=(refs, BEHIND_MARGIN, BEHIND_FROM * cap))
             shots = curve.pop("images")
             if name == "adam_lr6":
                 tgt["a"], images = curve["loss"][-1], shots
             elif name == "tutorial":
                 tgt["b"] = curve["loss"][-1]
-            its = len(curve["loss"]) - 1
-            curve.update(label=label, options=changes, iterations=its,
-                         s_per_iteration=curve["seconds"][-1] / max(its, 1),
-                         evaluations_per_iteration=curve["evaluations"][-1] / max(its, 1))
-            curves[name] = curve
-            log(f"{size}² {name:9s}: {its} its in {curve['seconds'][-1]:.1f} s, final loss {curve['loss'][-1]:.6g}, "
-                f"{curve['evaluations_per_iteration']:.2f} eval/it, cpu share {curve['cpu_share']:.2f}"
-                + (f" (stopped: {curve['stopped']})" if curve["stopped"] else ""))
-        reach = {name: {k: first_reach(c, v) for k, v in tgt.items()} for name, c in curves.items()}
-        tol = {}
-        for name, c in curves.items():
-            upto = reach[name]["a"]["iteration"] if reach[name]["a"] else len(c["loss"]) - 1
-            tol[name] = {"limit_for_target_a": tol_limit(c["loss"], upto) if reach[name]["a"] else None,
-                         "stop_at_1e-4": stop_iteration(c["loss"], 1e-4),
-                         "stop_at_1e-5": stop_iteration(c["loss"], 1e-5)}
+            curves[name] = finish_curve(curve, label, changes, size, name)
 
-        # Adam lr 6 in the other precision for m iterations; images at the same iterations scored in float32.
+        # Adam lr 6 in the other precision, the whole budget: a row of its own, and its images at the
+        # checkpoints scored with the float32 objective against this precision's.
         f32 = engine if precision == "float32" else make_engine("float32")
         f32_targets = targets if precision == "float32" else make_targets(f32, content, style)
         oth = make_engine("mixed") if other == "mixed" else f32
         oth_targets = make_targets(oth, content, style) if other == "mixed" else f32_targets
         oth.optimize(content[None], oth_targets, 2, 0.0)
-        ocurve = run_curve(oth, content[None], oth_targets, oth.options.replace(lr=6.0), m, plan["quiet_wait"],
+        changes = {"optimizer": "adam", "lr": 6.0, "precision": other}
+        ocurve = run_curve(oth, content[None], oth_targets, oth.options.replace(lr=6.0), n, plan["quiet_wait"],
                            keep=checkpoints)
         oimages = ocurve.pop("images")
+        curves[f"adam_lr6_{other}"] = finish_curve(ocurve, f"Adam lr 6, {other}", changes, size, f"lr6 {other}")
         rows = []
         for k in checkpoints:
             score = {precision: float(f32.evaluate(images[k], f32_targets)[0, 4]),
@@ -625,22 +691,46 @@ def section_optimizers(plan: dict, precision: str) -> dict:
                          "max_abs_pixel_diff": float(np.abs(images[k] - oimages[k]).max())})
             log(f"{size}² Adam lr 6 after {k} its, loss scored in float32: "
                 + ", ".join(f"{p} {v:.6g}" for p, v in score.items()))
-        precision_cmp = {
-            "rows": rows,
-            "s_per_iteration": {precision: curves["adam_lr6"]["s_per_iteration"],
-                                other: ocurve["seconds"][-1] / max(len(ocurve["loss"]) - 1, 1)},
-            "curve_" + other: {"seconds": ocurve["seconds"], "loss": ocurve["loss"]},
-        }
+        precision_cmp = {"rows": rows, "s_per_iteration": {precision: curves["adam_lr6"]["s_per_iteration"],
+                                                           other: curves[f"adam_lr6_{other}"]["s_per_iteration"]}}
+
+        reach = {name: {k: first_reach(c, v) for k, v in tgt.items()} for name, c in curves.items()}
+        tol = {}
+        for name, c in curves.items():
+            upto = reach[name]["a"]["iteration"] if reach[name]["a"] else len(c["loss"]) - 1
+            tol[name] = {"limit_for_target_a": tol_limit(c["loss"], upto) if reach[name]["a"] else None,
+                         "stop_at_1e-4": stop_iteration(c["loss"], 1e-4),
+                         "stop_at_1e-5": stop_iteration(c["loss"], 1e-5)}
+        if first is None:
+            first = {"size": size, "faster": {}}
+            for name in curves:
+                ra, rb = reach[name]["a"], reach[name]["b"]
+                first["faster"][name] = bool(
+                    (ra and ra[CLOCK] < reach["adam_lr6"]["a"][CLOCK])
+                    or (rb and rb[CLOCK] < reach["tutorial"]["b"][CLOCK]))
         cross = None
         if backend.name() == "tensorflow" and size == min(plan["opt_sizes"]):
             cross = tutorial_crosscheck(f32, content, f32_targets, plan["cross_steps"])
             log(f"cross-check ({size}², {plan['cross_steps']} steps): textbook max rel loss diff "
                 f"{cross['textbook']['max_rel_loss_diff']:.2e}, keras {cross['keras']['max_rel_loss_diff']:.2e}")
-        sizes[str(size)] = {"targets": tgt, "curves": curves, "reach": reach, "tol": tol,
+        sizes[str(size)] = {"targets": tgt, "curves": curves, "reach": reach, "tol": tol, "screened_out": screened,
                             "precision_cmp": precision_cmp, "crosscheck": cross}
         del engine, f32, oth
         gc.collect()
-    return {"precision": precision, "iterations": n, "sizes": sizes}
+    return {"precision": precision, "iterations": n, "sizes": sizes,
+            "rules": {"behind_margin": BEHIND_MARGIN, "behind_from": BEHIND_FROM}}
+
+
+def finish_curve(curve: dict, label: str, changes: dict, size: int, name: str) -> dict:
+    its = len(curve["loss"]) - 1
+    curve.update(label=label, options=changes, iterations=its,
+                 s_per_iteration=curve[CLOCK][-1] / max(its, 1),
+                 wall_s_per_iteration=curve["seconds"][-1] / max(its, 1),
+                 evaluations_per_iteration=curve["evaluations"][-1] / max(its, 1))
+    log(f"{size}² {name:9s}: {its} its in {curve['seconds'][-1]:.1f} s (CPU {curve[CLOCK][-1]:.1f} s), final loss {curve['loss'][-1]:.6g}, "
+        f"{curve['evaluations_per_iteration']:.2f} eval/it, cpu share {curve['cpu_share']:.2f}"
+        + (f" (stopped: {curve['stopped']})" if curve["stopped"] else ""))
+    return curve
 
 
 # --- report --------------------------------------------------------------------------------------
@@ -689,6 +779,32 @@ def md_efficiency(data: dict) -> list[str]:
             lines.append(f"| {key} | {1e3 * b[key]['s']:.0f} | {b[key]['gflops']:.0f} | {b[key]['ratio']:.2f} |")
         lines.append(f"| backward only (gradient − forward) | {1e3 * b['backward_only']['s']:.0f} | "
                      f"{b['backward_only']['gflops']:.0f} | |")
+        layers = b.get("layers")
+        if layers:
+            fwd = sum(r["forward_s"] for r in layers)
+            bwd = sum(r["backward_input_s"] for r in layers)
+            lines += [
+                "",
+                "Each convolution alone (`tf.nn.conv2d` + bias + ReLU forward; `conv2d_transpose`, the same "
+                "Conv2DBackpropInput kernel as the input gradient), batch 1, best of repeats; ratio to the "
+                "matmul as above:",
+                "",
+                "| layer | input | Cin→Cout | GFLOP | forward ms | ratio | input-gradient ms | ratio |",
+                "|---|---|---|---:|---:|---:|---:|---:|",
+            ]
+            for r in layers:
+                lines.append(f"| {r['layer']} | {r['side']}² | {r['cin']}→{r['cout']} | {r['gflop']:.2f} | "
+                             f"{1e3 * r['forward_s']:.1f} | {r['forward_ratio']:.2f} | {1e3 * r['backward_input_s']:.1f} | "
+                             f"{r['backward_input_ratio']:.2f} |")
+            total_flop = sum(r["gflop"] for r in layers) * 2
+            lines += [
+                "",
+                f"The convolutions alone: {1e3 * fwd:.0f} ms forward + {1e3 * bwd:.0f} ms input gradient = "
+                f"{1e3 * (fwd + bwd):.0f} ms ({total_flop / (fwd + bwd) / data['matmul']['best_gflops']:.2f} of the "
+                f"matmul's rate), against {1e3 * b['adam_step']['s']:.0f} ms for the whole Adam step: "
+                f"{100 * (1 - (fwd + bwd) / b['adam_step']['s']):.0f} % of the step is outside the convolutions "
+                "(pooling and ReLU gradients, Grams, losses, layout reorders, the update, dispatch).",
+            ]
     return lines
 
 
@@ -724,36 +840,45 @@ def md_optimizers(data: dict) -> list[str]:
         "## 3. Optimisers: loss against time",
         "",
         f"Samples resized to squares, content initialisation, the default objective weights of "
-        f"`StyleOptions` (α 1e4, β 1e-2, γ 30), tol 0, **{data['precision']}** precision for every curve "
-        f"(the precision table below compares float32), up to {n} iterations. Target **(a)** = the loss of "
-        f"Adam lr 6 after {n} iterations, target **(b)** = the loss of the tutorial's Adam after {n} steps, "
-        "each at its size. Those two runs use the whole budget; the others stop once below both targets "
-        "(*targets reached*) or once they have run as long as the slower of those two (*time cap*). "
-        "Seconds are wall time from the call of `Engine.optimize` to the iteration's `on_iteration` "
-        "callback, so they include L-BFGS' extra evaluations and SciPy's own work; L-BFGS iterations are "
-        "SciPy's, and *eval / it* counts compiled gradient evaluations per iteration. Losses are the "
-        "optimiser's own (the objective in the curves' precision).",
+        f"`StyleOptions` (α 1e4, β 1e-2, γ 30), tol 0, **{data['precision']}** precision (plus one Adam lr 6 "
+        f"run in the other precision), up to {n} iterations. Target **(a)** = the loss of Adam lr 6 after {n} "
+        f"iterations, target **(b)** = the loss of the tutorial's Adam after {n} steps, each at its size. "
+        "Those two runs (and the other-precision one) use the whole budget. The others stop once below both "
+        "targets (*targets reached*), once they have run as long as the slower target run (*time cap*), or "
+        f"once, after {100 * data['rules']['behind_from']:.0f} % of that time, their loss is more than "
+        f"{100 * data['rules']['behind_margin']:.0f} % above both target runs' at the same elapsed time "
+        "(*behind*; both on the CPU-time clock below). At the larger sizes a setting is only run if at the smallest size it reached a "
+        "target sooner than the run that defines it (the others are marked *not run*). Times run from "
+        "the call of `Engine.optimize` to the iteration's `on_iteration` callback, so they include L-BFGS' "
+        "extra evaluations and SciPy's own work. *Wall s* is elapsed time; *CPU s* is this process's CPU "
+        "time ÷ cores over the same span: on a quiet machine the two agree (CPU share near 1), and when "
+        "another process takes part of the machine the wall time grows but the CPU time hardly does, so "
+        "the stopping rules and the ranking use CPU s. L-BFGS iterations are SciPy's, and *eval / it* "
+        "counts compiled gradient evaluations per iteration. Losses are the optimiser's own (bfloat16 "
+        "features for the mixed run; compare the precision table, scored in float32).",
     ]
     for size, s in data["sizes"].items():
         t = s["targets"]
         lines += ["", f"### {size}×{size}", "",
                   f"Target (a) = {t['a']:.6g}, target (b) = {t['b']:.6g}; starting loss "
                   f"{s['curves']['adam_lr6']['loss'][0]:.6g}.", "",
-                  "| setting | its → (a) | s → (a) | its → (b) | s → (b) | iterations run | final loss | s / it | eval / it | CPU share |",
-                  "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
+                  "| setting | its → (a) | CPU s → (a) | wall s → (a) | its → (b) | CPU s → (b) | wall s → (b) | iterations run | final loss | CPU s / it | eval / it | CPU share |",
+                  "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
         for name, c in s["curves"].items():
             r = s["reach"][name]
 
-            def cell(key, field, r=r):
+            def cell(key, r=r):
                 if r[key] is None:
-                    return "not reached"
-                return str(r[key][field]) if field == "iteration" else f"{r[key][field]:.1f}"
+                    return "not reached | | "
+                return f"{r[key]['iteration']} | {r[key]['cpu_seconds']:.1f} | {r[key]['seconds']:.1f}"
 
             lines.append(
-                f"| {c['label']} | {cell('a', 'iteration')} | {cell('a', 'seconds')} | {cell('b', 'iteration')} | "
-                f"{cell('b', 'seconds')} | {c['iterations']}{' (' + c['stopped'] + ')' if c['stopped'] else ''} | "
+                f"| {c['label']} | {cell('a')} | {cell('b')} | "
+                f"{c['iterations']}{' (' + c['stopped'] + ')' if c['stopped'] else ''} | "
                 f"{c['loss'][-1]:.6g} | {c['s_per_iteration']:.3f} | {c['evaluations_per_iteration']:.2f} | "
                 f"{c['cpu_share']:.2f} |")
+        for name, label in s.get("screened_out", {}).items():
+            lines.append(f"| {label} | not run | | | | | | | | | | |")
         p = s["precision_cmp"]
         sp = p["s_per_iteration"]
         lines += [
@@ -806,7 +931,8 @@ def recommendation(eff: dict | None, opt: dict | None, tuning: dict | None) -> l
         s = opt["sizes"][big]
 
         def fastest(key, sizes=s):
-            got = [(r[key]["seconds"], n) for n, r in sizes["reach"].items() if r[key] is not None]
+            got = [(r[key][CLOCK], n) for n, r in sizes["reach"].items()
+                   if r[key] is not None and "precision" not in sizes["curves"][n]["options"]]
             return min(got) if got else None
 
         fa, fb = fastest("a"), fastest("b")
@@ -815,15 +941,16 @@ def recommendation(eff: dict | None, opt: dict | None, tuning: dict | None) -> l
             c, r = s["curves"][name], s["reach"][name]
             lines.append(
                 f"**Optimiser.** At {big}² ({opt['precision']}) the fastest to target (a) is **{c['label']}**: "
-                f"{r['a']['seconds']:.1f} s, {r['a']['iteration']} iterations ({r['a']['evaluations']} gradient "
-                f"evaluations), against {s['reach']['adam_lr6']['a']['seconds']:.1f} s for Adam lr 6 itself"
-                + (f"; the fastest to target (b) is {s['curves'][fb[1]]['label']}, {fb[0]:.1f} s." if fb else "."))
+                f"{r['a'][CLOCK]:.1f} CPU s ({r['a']['seconds']:.1f} s wall), {r['a']['iteration']} iterations "
+                f"({r['a']['evaluations']} gradient evaluations), against {s['reach']['adam_lr6']['a'][CLOCK]:.1f} "
+                f"CPU s ({s['reach']['adam_lr6']['a']['iteration']} iterations) for Adam lr 6 itself"
+                + (f"; the fastest to target (b) is {s['curves'][fb[1]]['label']}, {fb[0]:.1f} CPU s." if fb else "."))
             others = []
             for k, v in opt["sizes"].items():
                 if k != big:
                     got = fastest("a", v)
                     if got:
-                        others.append(f"at {k}² the fastest to (a) is {v['curves'][got[1]]['label']} ({got[0]:.1f} s)")
+                        others.append(f"at {k}² the fastest to (a) is {v['curves'][got[1]]['label']} ({got[0]:.1f} CPU s)")
             if others:
                 lines[-1] += " " + "; ".join(others).capitalize() + "."
             lines.append("")
@@ -882,34 +1009,27 @@ def plot_optimizers(opt: dict, out: Path) -> list[str]:
 
     names = []
     for size, s in opt["sizes"].items():
-        fig, axes = plt.subplots(1, 2, figsize=(12, 4.5))
+        fig, axes = plt.subplots(1, 3, figsize=(16, 4.8), sharey=True)
         for name, c in s["curves"].items():
-            its = np.arange(len(c["loss"]))
-            axes[0].plot(c["seconds"], c["loss"], label=c["label"], lw=1.2)
-            axes[1].plot(its, c["loss"], label=c["label"], lw=1.2)
-        p = s["precision_cmp"]
-        other = next(k for k in p if k.startswith("curve_"))
-        oc = p[other]
-        axes[0].plot(oc["seconds"], oc["loss"], "k:", lw=1, label=f"Adam lr 6, {other[6:]}")
-        axes[1].plot(np.arange(len(oc["loss"])), oc["loss"], "k:", lw=1, label=f"Adam lr 6, {other[6:]}")
-        for ax in axes:
+            style = {"ls": ":", "color": "k"} if "precision" in c["options"] else {}
+            for ax, x in zip(axes, (c["seconds"], c[CLOCK], np.arange(len(c["loss"]))), strict=True):
+                ax.plot(x, c["loss"], label=c["label"], lw=1.2, **style)
+        lows = [min(c["loss"]) for c in s["curves"].values()]
+        start = s["curves"]["adam_lr6"]["loss"][0]
+        for ax, label in zip(axes, ("wall seconds", "CPU seconds ÷ cores", "iteration"), strict=True):
             ax.axhline(s["targets"]["a"], color="gray", ls="--", lw=0.8)
             ax.axhline(s["targets"]["b"], color="gray", ls="-.", lw=0.8)
             ax.set_yscale("log")
-            ax.set_ylabel("total loss (objective)")
+            ax.set_ylim(min(lows) * 0.98, start * 1.5)
+            ax.set_xlabel(label)
             ax.grid(True, which="both", alpha=0.3)
-        lows = [min(c["loss"]) for c in s["curves"].values()]
-        start = s["curves"]["adam_lr6"]["loss"][0]
-        for ax in axes:
-            ax.set_ylim(min(lows) * 0.97, start * 1.6)
-        axes[0].set_xlabel("seconds")
-        axes[1].set_xlabel("iteration")
+        axes[0].set_ylabel("total loss (objective)")
         axes[0].legend(fontsize=8)
         fig.suptitle(f"{size}×{size}, {opt['precision']} precision, random VGG19 weights "
                      "(dashed: target a, dash-dot: target b)")
         fig.tight_layout()
         name = f"bench_optimizers_{size}.png"
-        fig.savefig(out / name, dpi=100)
+        fig.savefig(out / name, dpi=90)
         plt.close(fig)
         names.append(name)
     return names
@@ -951,7 +1071,8 @@ def write_report(out: Path, meta: dict, measured: list[str]) -> None:
         f"- Machine: {m['machine']['cpu']}, {m['machine']['cores']} cores "
         f"({', '.join(m['machine']['isa'])}); shared with other work, so speeds are given as ratios to a "
         "matrix product timed in the same process, best of repeats.",
-        f"- Date: {m['date']}",
+        f"- Date: {m['date']}; run time {m.get('total_seconds', 0) / 60:.1f} min, of which "
+        f"{m.get('waited_for_quiet_s', 0):.0f} s waiting for other processes to quieten",
         f"- Backend: {m['backend']['backend']} "
         + (f"{m['backend'].get('tensorflow', m['backend'].get('jax'))}, Keras {m['backend']['keras']}, "
            f"Python {m['machine']['python']}; environment: {m['backend']['env'] or 'defaults'}"),
@@ -981,10 +1102,11 @@ def write_report(out: Path, meta: dict, measured: list[str]) -> None:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="smaller sizes and fewer iterations (a few minutes)")
-    parser.add_argument("--sections", default=",".join(SECTIONS), help=f"comma-separated, of {', '.join(SECTIONS)}")
+    parser.add_argument("--sections", default=",".join(DEFAULT_SECTIONS),
+                        help=f"comma-separated, of {', '.join(SECTIONS)} (default: {','.join(DEFAULT_SECTIONS)})")
     parser.add_argument("--out", default=str(ROOT / "docs"), help="folder for BENCHMARKS.md and bench_*.json")
-    parser.add_argument("--precision", default="mixed", choices=("float32", "mixed"),
-                        help="precision of the optimiser curves (the other one is run for Adam lr 6)")
+    parser.add_argument("--precision", default="float32", choices=("float32", "mixed"),
+                        help="precision of the optimiser curves (Adam lr 6 is also run in the other one)")
     parser.add_argument("--probe", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--probe-iterations", type=int, default=5, help=argparse.SUPPRESS)
     parser.add_argument("--probe-repeats", type=int, default=3, help=argparse.SUPPRESS)
@@ -1002,6 +1124,7 @@ def main(argv: list[str] | None = None) -> int:
         parser.error(f"unknown section {', '.join(unknown)}; choose from {', '.join(SECTIONS)}")
     plan_name = "quick" if args.quick else "full"
     plan = PLANS[plan_name]
+    WAIT_BUDGET["left"] = plan["wait_budget"]
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
 
@@ -1034,6 +1157,7 @@ def main(argv: list[str] | None = None) -> int:
         (out / f"bench_{section}.json").write_text(json.dumps(result, indent=1, default=float) + "\n")
         log(f"section {section} done in {time.perf_counter() - tick:.0f} s")
     meta["total_seconds"] = time.perf_counter() - started
+    meta["waited_for_quiet_s"] = WAIT_BUDGET["spent"]
     write_report(out, meta, sections)
     log(f"wrote {out / 'BENCHMARKS.md'} ({meta['total_seconds'] / 60:.1f} min)")
     return 0

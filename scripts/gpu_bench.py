@@ -27,6 +27,8 @@ from __future__ import annotations
 import argparse
 import gc
 import json
+import logging
+import math
 import os
 import platform
 import statistics
@@ -89,7 +91,7 @@ def short_error(exc: BaseException) -> str:
 def fmt(value, spec: str = ".3g") -> str:
     if value is None:
         return "–"
-    if isinstance(value, float) and value != value:
+    if isinstance(value, float) and math.isnan(value):
         return "nan"
     return format(value, spec)
 
@@ -183,7 +185,7 @@ def matmul_references(report: Report, n: int, repeats: int) -> dict:
                 times = time_fn(fn, a, b, repeats=repeats)
             else:
                 with jax.default_matmul_precision("highest"):
-                    fn = jax.jit(lambda x, y: jnp.dot(x, y, precision=precision, preferred_element_type=jnp.float32))
+                    fn = jax.jit(lambda x, y, p=precision: jnp.dot(x, y, precision=p, preferred_element_type=jnp.float32))
                     times = time_fn(fn, a, b, repeats=repeats)
             best = min(times)
             refs[key] = 2.0 * n**3 / best / 1e9
@@ -319,11 +321,12 @@ def lbfgs_rows(report: Report, clock: Clock, args, content, style) -> None:
     """The default optimiser: L-BFGS-B through SciPy, one host round trip per evaluation."""
     size = 64 if args.quick else 512
     report.line(f"\n## L-BFGS (the default optimiser) at {size}×{size}, B=1, {args.iterations} iterations")
-    report.table(["precision", "s/iter", "evaluations/iter", "s/evaluation", "GFLOP/s (per evaluation)", "note"])
+    report.table(["precision", "iterations done", "s/iter", "evaluations/iter", "s/evaluation",
+                  "GFLOP/s (per evaluation)", "note"])
     for precision in ("float32", "mixed"):
         record = {"size": size, "precision": precision}
         if clock.left() <= 0:
-            report.row("lbfgs", [precision] + ["–"] * 4 + ["skipped: time budget"], record | {"skipped": True})
+            report.row("lbfgs", [precision] + ["–"] * 5 + ["skipped: time budget"], record | {"skipped": True})
             continue
         try:
             engine, o, targets, x0 = prepared(precision, size, size, 1, content, style)
@@ -332,8 +335,8 @@ def lbfgs_rows(report: Report, clock: Clock, args, content, style) -> None:
             calls = [0]
             inner = engine._gradient  # counted for this row only, restored below
 
-            def counting(*a, _inner=inner):
-                calls[0] += 1
+            def counting(*a, _inner=inner, _calls=calls):
+                _calls[0] += 1
                 return _inner(*a)
 
             engine._gradient = counting
@@ -343,12 +346,15 @@ def lbfgs_rows(report: Report, clock: Clock, args, content, style) -> None:
                 engine._gradient = inner
             iters = max(result.iterations, 1)
             per_eval = result.step_seconds / calls[0]
-            report.row("lbfgs", [precision, fmt(result.seconds / iters, ".4g"), fmt(calls[0] / iters, ".3g"),
-                                 fmt(per_eval, ".4g"), fmt(FLOP_PER_PIXEL * size * size / per_eval / 1e9, ".5g"), ""],
+            note = "" if result.iterations == args.iterations else \
+                f"stopped after {result.iterations} of {args.iterations}: line search failed"
+            report.row("lbfgs", [precision, result.iterations, fmt(result.seconds / iters, ".4g"),
+                                 fmt(calls[0] / iters, ".3g"), fmt(per_eval, ".4g"),
+                                 fmt(FLOP_PER_PIXEL * size * size / per_eval / 1e9, ".5g"), note],
                        record | {"seconds": result.seconds, "iterations": result.iterations,
                                  "evaluations": calls[0], "step_seconds": result.step_seconds})
         except Exception as exc:  # noqa: BLE001
-            report.row("lbfgs", [precision] + ["–"] * 4 + [short_error(exc)], record | {"error": short_error(exc)})
+            report.row("lbfgs", [precision] + ["–"] * 5 + [short_error(exc)], record | {"error": short_error(exc)})
         finally:
             gc.collect()
 
@@ -361,12 +367,12 @@ def loss_comparison(report: Report, clock: Clock, args, content, style) -> None:
     """
     size, n = (64, 5) if args.quick else (256, 50)
     report.line(f"\n## Final loss after {n} iterations at {size}×{size}, B=1: float32 vs mixed")
-    report.table(["optimizer", "loss float32", "loss mixed (own targets)", "rel. diff",
-                  "mixed image, loss in float32", "rel. diff", "note"])
+    report.table(["optimizer", "start loss", "loss float32", "loss mixed (own targets)", "rel. diff",
+                  "mixed image, loss in float32", "rel. diff", "iterations float32/mixed", "note"])
     for optimizer in ("adam", "lbfgs"):
         record = {"optimizer": optimizer, "size": size, "iterations": n}
         if clock.left() <= 0:
-            report.row("loss", [optimizer] + ["–"] * 5 + ["skipped: time budget"], record | {"skipped": True})
+            report.row("loss", [optimizer] + ["–"] * 7 + ["skipped: time budget"], record | {"skipped": True})
             continue
         try:
             runs = {}
@@ -376,37 +382,40 @@ def loss_comparison(report: Report, clock: Clock, args, content, style) -> None:
                 runs[precision] = (engine, targets, result)
             f32_engine, f32_targets, f32 = runs["float32"]
             mixed = runs["mixed"][2]
+            start = float(f32.history[0][:, 4].sum())
             loss_f = float(f32.history[-1][:, 4].sum())
             loss_m = float(mixed.history[-1][:, 4].sum())
             loss_m_in_f = float(f32_engine.evaluate(mixed.image, f32_targets)[:, 4].sum())
             rel = abs(loss_m - loss_f) / abs(loss_f)
             rel_like = abs(loss_m_in_f - loss_f) / abs(loss_f)
-            report.row("loss", [optimizer, fmt(loss_f, ".6g"), fmt(loss_m, ".6g"), f"{rel:.2e}",
-                                fmt(loss_m_in_f, ".6g"), f"{rel_like:.2e}", ""],
-                       record | {"float32": loss_f, "mixed": loss_m, "mixed_in_float32": loss_m_in_f,
-                                 "rel_diff": rel, "rel_diff_like_for_like": rel_like})
+            note = "mixed stopped early" if mixed.iterations < f32.iterations else ""
+            report.row("loss", [optimizer, fmt(start, ".6g"), fmt(loss_f, ".6g"), fmt(loss_m, ".6g"), f"{rel:.2e}",
+                                fmt(loss_m_in_f, ".6g"), f"{rel_like:.2e}", f"{f32.iterations}/{mixed.iterations}", note],
+                       record | {"start": start, "float32": loss_f, "mixed": loss_m, "mixed_in_float32": loss_m_in_f,
+                                 "rel_diff": rel, "rel_diff_like_for_like": rel_like,
+                                 "iterations_float32": f32.iterations, "iterations_mixed": mixed.iterations})
         except Exception as exc:  # noqa: BLE001
-            report.row("loss", [optimizer] + ["–"] * 5 + [short_error(exc)], record | {"error": short_error(exc)})
+            report.row("loss", [optimizer] + ["–"] * 7 + [short_error(exc)], record | {"error": short_error(exc)})
         finally:
             gc.collect()
 
 
 def video_rows(report: Report, clock: Clock, args) -> None:
-    """stylize_video on samples/clip.mp4 into a frame folder, batch 1 vs 4, each run twice
-    (the first compiles; the second is timed)."""
+    """stylize_video on samples/clip.mp4 into a frame folder, batch 1 vs 4, each run twice (the
+    first compiles; the second is reported), once with --quick."""
     import numpy as np
 
     import vidstyle
 
     clip, style = ROOT / "samples" / "clip.mp4", ROOT / "samples" / "style.png"
     if args.quick:
-        settings = dict(size=64, iterations=4, frame_iterations=2, end="5")
+        settings = {"size": 64, "iterations": 4, "frame_iterations": 2, "end": "5"}
     else:
-        settings = dict(size=None, iterations=40, frame_iterations=20)
-    settings |= dict(weights="random", tol=0.0)
+        settings = {"size": None, "iterations": 40, "frame_iterations": 20}
+    settings |= {"weights": "random", "tol": 0.0}
     report.line(f"\n## Video: {clip.relative_to(ROOT)}, frame output, " +
                 ", ".join(f"{k}={v}" for k, v in settings.items() if k not in ("weights",)) +
-                " (default L-BFGS; the second of two runs)")
+                f" (default L-BFGS; {'one run' if args.quick else 'the second of two runs'})")
     report.line("s/frame: the report's per-frame seconds (a window's time shared by its frames) over the frames "
                 "after the first; wall: the whole call (decode, flow, optimisation, E_warp). E_warp pair ratio: "
                 "the largest per-pair error over the median pair.")
@@ -419,13 +428,13 @@ def video_rows(report: Report, clock: Clock, args) -> None:
                 report.row("video", [batch] + ["–"] * 7 + ["skipped: time budget"], record | {"skipped": True})
                 continue
             try:
-                for attempt in range(2):
+                for attempt in range(1 if args.quick else 2):
                     out = Path(tmp) / f"b{batch}_{attempt}"
                     tick = time.perf_counter()
                     rep = vidstyle.stylize_video(clip, style, out, batch=batch, **settings)
                     wall = time.perf_counter() - tick
                 later = [f["seconds"] for f in rep["frames"][1:]] or [f["seconds"] for f in rep["frames"]]
-                pairs = np.array([p for p in rep["warp_error"]["pairs"] if p == p], np.float64)
+                pairs = np.array([p for p in rep["warp_error"]["pairs"] if not math.isnan(p)], np.float64)
                 ratio = float(pairs.max() / np.median(pairs)) if pairs.size and np.median(pairs) > 0 else None
                 e_out, e_orig = rep["warp_error"]["output"], rep["warp_error"]["original"]
                 report.row("video", [batch, len(rep["frames"]), fmt(statistics.median(later), ".4g"),
@@ -446,6 +455,7 @@ def main(argv=None) -> int:
     import jax
     import keras
 
+    logging.getLogger("vidstyle.features").setLevel(logging.ERROR)  # "random VGG19 weights" per engine
     report = Report(args.out)
     clock = Clock(args.budget)
     devices = jax.devices()
@@ -492,8 +502,8 @@ def main(argv=None) -> int:
             if peak:
                 report.line(f"\npeak GPU memory in use (whole run): {peak / 2**30:.2f} GiB")
                 report.data["peak_bytes_in_use"] = peak
-        except Exception:  # noqa: BLE001
-            pass
+        except Exception as exc:  # noqa: BLE001 - memory statistics are optional
+            report.line(f"\npeak GPU memory: not available ({short_error(exc)})")
     report.line(f"\ntotal {time.perf_counter() - clock.start:.1f} s")
     return 0
 

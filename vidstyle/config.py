@@ -29,7 +29,7 @@ class StyleOptions:
     style_layer_weights: tuple[float, ...] | None = None  # normalised to sum 1; equal by default
     content_weight: float = 1e4  # α, the tutorial's
     style_weight: float = 1e-2  # β, the tutorial's
-    tv_weight: float = 30.0  # γ, see docs/DEFAULTS.md
+    tv_weight: float = 8e4  # γ: the tutorial's TV weight 30 at 512×384, per pixel (docs/DEFAULTS.md)
     style_blend: tuple[float, ...] | None = None  # b_k, normalised to sum 1; equal by default
     style_scale: float = 1.0
     preserve_colors: bool = False

@@ -21,7 +21,7 @@ from . import backend
 from .api import as_list, as_rgb, blend_weights, get_engine, prepare_styles, working_size
 from .config import StyleOptions, VideoOptions
 from .encode import VideoWriter, write_frame
-from .errors import Interrupted
+from .errors import Interrupted, OutputError
 from .flow import warp_error
 from .images import resize
 from .jobs import Job, plan
@@ -206,8 +206,11 @@ ENTRIES = "vidstyle-frames.jsonl"
 
 
 def _append_entry(folder: Path, entry: dict) -> None:
-    with open(folder / ENTRIES, "a") as fh:
-        fh.write(json.dumps(entry) + "\n")
+    try:
+        with open(folder / ENTRIES, "a") as fh:
+            fh.write(json.dumps(entry) + "\n")
+    except OSError as exc:
+        raise OutputError(f"{folder / ENTRIES}: cannot write ({exc.strerror})") from None
 
 
 def _load_entries(folder: Path, done: int) -> list[dict]:

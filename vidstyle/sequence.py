@@ -22,6 +22,7 @@ import numpy as np
 from . import backend
 from .api import coefficients, initial_image, luminance, to_uint8, with_content_colors
 from .config import StyleOptions, VideoOptions
+from .errors import OptimizationError
 from .flow import bilinear_taps, warp
 from .optimize import Engine, Result
 from .preview import Preview
@@ -126,7 +127,13 @@ def stylize_sequence(
 
         if progress:
             progress.frame_start(first.position, iterations)
-        result = engine.optimize(x0, targets, iterations, style.tol, on_iteration, style)
+        try:
+            result = engine.optimize(x0, targets, iterations, style.tol, on_iteration, style)
+        except OptimizationError as exc:
+            raise OptimizationError(
+                f"frame {first.position} (source frame {first.source_index}): {exc}; the frames before "
+                "it are kept: try a smaller --lr or --optimizer lbfgs, and run the same command again"
+            ) from None
         seconds = (time.perf_counter() - tick) / len(window)
         for slot, frame in enumerate(window):
             image = result.image[slot]
