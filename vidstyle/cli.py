@@ -74,6 +74,8 @@ def _add_style_options(p: argparse.ArgumentParser) -> None:
                      help="'imagenet' (Keras download and cache), 'random' (seeded, tests only) or a "
                           ".h5/.weights.h5 file; default from VIDSTYLE_WEIGHTS, else imagenet")
     net.add_argument("--pooling", choices=("max", "avg"), default=d("pooling"), help="VGG19 pooling")
+    net.add_argument("--device", choices=("auto", "cpu", "gpu"), default=os.environ.get("VIDSTYLE_DEVICE", "auto"),
+                     help="auto uses a GPU when the backend sees one; default from VIDSTYLE_DEVICE")
     net.add_argument("--content-layers", type=_names, default=DEFAULT_CONTENT_LAYERS,
                      help="comma-separated VGG19 layers (default: %(default)s)")
     net.add_argument("--style-layers", type=_names, default=DEFAULT_STYLE_LAYERS,
@@ -214,6 +216,18 @@ def check_output(path: Path, input_path: Path, overwrite: bool) -> None:
 
 
 def cmd_stylize(args: argparse.Namespace) -> int:
+    try:
+        return _stylize(args)
+    except Exception as exc:
+        from .device import is_out_of_memory
+
+        if not is_out_of_memory(exc) or args.debug:
+            raise
+        options = style_options(args, True)
+        raise out_of_memory(options, options.size or 1024, args.batch) from None
+
+
+def _stylize(args: argparse.Namespace) -> int:
     source, output = Path(args.input), Path(args.output)
     is_video = source.is_dir() or source.suffix.lower() in VIDEO_SUFFIXES
     options = style_options(args, is_video)
@@ -278,6 +292,30 @@ def cmd_warp_error(args: argparse.Namespace) -> int:
     return 0
 
 
+def start_backend(args: argparse.Namespace) -> None:
+    """Pick the device (before the backend starts), then start the backend quietly."""
+    from . import device
+
+    device.select(args.device)
+    if not args.debug:
+        os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+        from .backend import import_quietly
+
+        import_quietly()
+    device.check(args.device)
+
+
+def out_of_memory(options: StyleOptions, size: int, batch: int) -> VidstyleError:
+    """Probe what fits (one step at a time) and name it in the error."""
+    from .api import get_engine
+    from .device import OutOfMemory, largest_fitting, step_fits
+    from .vgg import min_size
+
+    smallest = min_size(options.content_layers + options.style_layers)
+    hint = largest_fitting(step_fits(get_engine(options)), size, batch, smallest)
+    return OutOfMemory(f"--size {size} with --batch {batch} does not fit in the device's memory; {hint}")
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
@@ -288,11 +326,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.debug:  # libav's own messages about a damaged video (video.py silences them)
         os.environ.setdefault("OPENCV_FFMPEG_LOGLEVEL", "24")
     try:
-        if not args.debug:
-            os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-            from .backend import import_quietly
-
-            import_quietly()
+        if args.command == "stylize":
+            start_backend(args)
         commands = {"stylize": cmd_stylize, "info": cmd_info, "warp-error": cmd_warp_error}
         return commands[args.command](args)
     except VidstyleError as exc:

@@ -1,0 +1,50 @@
+"""Device choice and the out-of-memory probe."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from vidstyle import device
+from vidstyle.cli import main
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_largest_fitting_halves_batch_first_then_bisects_size():
+    assert device.largest_fitting(lambda s, b: s * s * b <= 600 * 600, 512, 4, 32) == "--batch 1 fits at --size 512"
+    assert device.largest_fitting(lambda s, b: s * s * b <= 300 * 300, 512, 4, 32) == "--size 288 fits with --batch 1"
+    assert "use --device cpu" in device.largest_fitting(lambda s, b: False, 512, 1, 32)
+
+
+def test_out_of_memory_is_recognised_for_both_backends():
+    class ResourceExhaustedError(Exception):
+        pass
+
+    assert device.is_out_of_memory(ResourceExhaustedError("OOM when allocating tensor"))
+    assert device.is_out_of_memory(RuntimeError("RESOURCE_EXHAUSTED: Out of memory while trying to allocate"))
+    assert not device.is_out_of_memory(ValueError("shapes do not match"))
+
+
+def test_cli_names_what_fits_after_running_out_of_memory(tmp_path, monkeypatch, capsys):
+    from vidstyle import optimize
+
+    def no_memory(*args, **kwargs):
+        raise RuntimeError("RESOURCE_EXHAUSTED: Out of memory while trying to allocate 9 GiB")
+
+    monkeypatch.setattr(optimize.Engine, "optimize", no_memory)
+    monkeypatch.setattr(device, "step_fits", lambda engine: (lambda s, b: s <= 96))
+    code = main(["stylize", str(ROOT / "samples/content.png"), "-s", str(ROOT / "samples/style.png"),
+                 "-o", str(tmp_path / "o.png"), "--weights", "random", "--size", "256", "-q"])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert code == 1 and err[-1] == ("error: --size 256 with --batch 1 does not fit in the device's memory; "
+                                     "--size 96 fits with --batch 1")
+
+
+def test_gpu_asked_but_none_seen_is_a_usage_error(tmp_path, capsys):
+    if device.gpus():
+        pytest.skip("this machine has a GPU")
+    code = main(["stylize", str(ROOT / "samples/content.png"), "-s", str(ROOT / "samples/style.png"),
+                 "-o", str(tmp_path / "o.png"), "--weights", "random", "--device", "gpu", "-q"])
+    assert code == 2 and "sees no GPU" in capsys.readouterr().err
