@@ -159,3 +159,15 @@ def test_unknown_option_is_a_usage_error():
 
     with pytest.raises(UsageError, match="unknown option"):
         vidstyle.stylize_image(np.zeros((32, 32, 3)), np.zeros((32, 32, 3)), weigths="random")
+
+
+def test_coarse_to_fine_keeps_one_history_row_per_iteration_with_its_scale(rng):
+    from vidstyle.report import frame_entries
+
+    o = StyleOptions(weights="random", size=64, iterations=5, tol=0.0, scales=2)
+    image, result = vidstyle.api.run_image(smooth_image(rng, 48, 64), smooth_image(rng, 48, 48), o)
+    assert image.shape == (48, 64, 3)
+    entry = frame_entries(result, 0)[0]
+    assert entry["scales"] == [[32, 24], [64, 48]]
+    assert entry["iterations"] == 10 and len(entry["history"]) == 11
+    assert [row[6] for row in entry["history"]] == [0] * 6 + [1] * 5

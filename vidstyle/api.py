@@ -16,7 +16,9 @@ import numpy as np
 from .config import StyleOptions
 from .errors import InputError, UsageError
 from .images import fit_size, read_image, resize
+from .multiscale import optimize_scales, resize_batch, scale_sizes
 from .optimize import Engine, IterationCallback, Result
+from .vgg import min_size
 
 log = logging.getLogger(__name__)
 
@@ -147,9 +149,18 @@ def run_image(
     target_rgb = luminance(content_rgb) if options.preserve_colors else content_rgb
     engine = get_engine(options)
     grams = engine.style_targets(prepare_styles(style_list, (w, h), options, content_rgb), blend)
-    targets = engine.targets(target_rgb[None], grams, coefficients(options))
     x0 = initial_image(options.init, target_rgb, options.seed)
-    result = engine.optimize(x0[None], targets, options.iterations, options.tol, on_iteration, options)
+    if options.scales > 1:
+        sizes = scale_sizes(w, h, options.scales, min_size(options.content_layers + options.style_layers))
+
+        def targets_at(size: tuple[int, int]):
+            return engine.targets(resize_batch(target_rgb[None], *size), grams, coefficients(options))
+
+        result = optimize_scales(engine, x0[None], targets_at, sizes, options.iterations, options.tol,
+                                 on_iteration, options)
+    else:
+        targets = engine.targets(target_rgb[None], grams, coefficients(options))
+        result = engine.optimize(x0[None], targets, options.iterations, options.tol, on_iteration, options)
     image = result.image[0]
     if options.preserve_colors:
         image = with_content_colors(image, content_rgb)

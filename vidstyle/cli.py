@@ -104,6 +104,8 @@ def _add_style_options(p: argparse.ArgumentParser) -> None:
     opt.add_argument("--tol", type=float, default=d("tol"),
                      help="stop when the total loss falls by less than this fraction per iteration "
                           "(over 5 iterations); 0 runs every iteration")
+    opt.add_argument("--scales", type=int, default=d("scales"),
+                     help="coarse-to-fine: optimise at 1/2^(N-1) of the size first, then double")
     opt.add_argument("--init", default=None,
                      help="content, noise or an image PATH; for videos also prev-warped (default) "
                           "or prev: how frames after the first start")

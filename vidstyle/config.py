@@ -44,6 +44,7 @@ class StyleOptions:
     seed: int = 0
     size: int | None = 512  # longest side; None = the input's own size
     precision: str = "float32"
+    scales: int = 1  # coarse-to-fine: optimise at 1/2^(scales-1) of the size first
 
     def __post_init__(self) -> None:
         validate(self)
@@ -110,6 +111,8 @@ def validate(o: StyleOptions) -> None:
         raise UsageError(f"--optimizer: expected adam or lbfgs, got {o.optimizer!r}")
     if o.precision not in ("float32", "mixed"):
         raise UsageError(f"--precision: expected float32 or mixed, got {o.precision!r}")
+    if not isinstance(o.scales, int) or not 1 <= o.scales <= 6:
+        raise UsageError(f"--scales: expected an integer from 1 to 6, got {o.scales!r}")
     if not isinstance(o.iterations, int) or o.iterations < 0:
         raise UsageError(f"--iterations: expected an integer >= 0, got {o.iterations!r}")
     smallest = min_size(o.content_layers + o.style_layers)

@@ -65,6 +65,8 @@ class Result:
     iterations: int
     seconds: float  # wall time of the optimisation
     step_seconds: float  # time inside compiled steps (the optimiser's busy time)
+    sizes: list[tuple[int, int]] | None = None  # coarse-to-fine: (w, h) of each scale
+    row_scales: list[int] | None = None  # coarse-to-fine: each history row's scale index
 
 
 IterationCallback = Callable[[int, np.ndarray, object], None]  # (iteration, terms (B,5), image)

@@ -25,16 +25,20 @@ def frame_entries(result: Result, first_index: int, seconds: float | None = None
     count = result.history.shape[1]
     for b in range(count):
         rows = result.history[:, b, :]
-        entries.append(
-            {
-                "index": first_index + b,
-                "iterations": result.iterations,
-                "seconds": (seconds if seconds is not None else result.seconds) / count,
-                "initial": terms_dict(rows[0]),
-                "final": terms_dict(rows[-1]),
-                "history": [[i, *map(float, row)] for i, row in enumerate(rows)],
-            }
-        )
+        history = [[i, *map(float, row)] for i, row in enumerate(rows)]
+        entry = {
+            "index": first_index + b,
+            "iterations": result.iterations,
+            "seconds": (seconds if seconds is not None else result.seconds) / count,
+            "initial": terms_dict(rows[0]),
+            "final": terms_dict(rows[-1]),
+            "history": history,
+        }
+        if result.row_scales:  # coarse-to-fine: a 7th column, the row's scale (0 = coarsest)
+            for row, scale in zip(history, result.row_scales, strict=True):
+                row.append(scale)
+            entry["scales"] = [list(size) for size in result.sizes]
+        entries.append(entry)
     return entries
 
 

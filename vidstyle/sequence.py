@@ -24,7 +24,9 @@ from .api import coefficients, initial_image, luminance, to_uint8, with_content_
 from .config import StyleOptions, VideoOptions
 from .errors import OptimizationError
 from .flow import bilinear_taps, warp
+from .multiscale import optimize_scales, resize_batch, scale_sizes
 from .optimize import Engine, Result
+from .vgg import min_size
 from .preview import Preview
 from .temporal import SourceFrame, temporal_inputs
 
@@ -115,7 +117,18 @@ def stylize_sequence(
             delta = temporal_scale(engine, x0[0], probe, video.temporal_weight)
             log.info("temporal weight δ = %.4g (λ = %g)", delta, video.temporal_weight)
         coeffs = coefficients(style, delta if use_temporal and not fresh else 0.0)
-        targets = engine.targets(targets_rgb, grams, coeffs, warped, weights, chain)
+        h, w = targets_rgb.shape[1:3]
+
+        def targets_at(size: tuple[int, int]):
+            if size == (w, h):
+                return engine.targets(targets_rgb, grams, coeffs, warped, weights, chain)
+            # Coarser scales: temporal targets resized; the in-window chain only at full size.
+            small = None if warped is None else [
+                np.stack([resize_batch(frames, *size) for frames in warped]),
+                np.stack([resize_batch(ws, *size) for ws in weights]),
+            ]
+            return engine.targets(resize_batch(targets_rgb, *size), grams, coeffs, *(small or [None, None]))
+
         first = window[0]
 
         def on_iteration(k: int, terms: np.ndarray, image) -> None:
@@ -128,7 +141,11 @@ def stylize_sequence(
         if progress:
             progress.frame_start(first.position, iterations)
         try:
-            result = engine.optimize(x0, targets, iterations, style.tol, on_iteration, style)
+            if style.scales > 1:
+                sizes = scale_sizes(w, h, style.scales, min_size(style.content_layers + style.style_layers))
+                result = optimize_scales(engine, x0, targets_at, sizes, iterations, style.tol, on_iteration, style)
+            else:
+                result = engine.optimize(x0, targets_at((w, h)), iterations, style.tol, on_iteration, style)
         except OptimizationError as exc:
             raise OptimizationError(
                 f"frame {first.position} (source frame {first.source_index}): {exc}; the frames before "
