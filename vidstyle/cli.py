@@ -12,7 +12,14 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from . import __version__
-from .config import DEFAULT_CONTENT_LAYERS, DEFAULT_STYLE_LAYERS, StyleOptions, VideoOptions, default_weights
+from .config import (
+    DEFAULT_CONTENT_LAYERS,
+    DEFAULT_STYLE_LAYERS,
+    PRESETS,
+    StyleOptions,
+    VideoOptions,
+    default_weights,
+)
 from .errors import OutputError, UsageError, VidstyleError
 
 log = logging.getLogger("vidstyle")
@@ -133,6 +140,8 @@ def build_parser() -> argparse.ArgumentParser:
     st.add_argument("--overwrite", action="store_true", help="replace an existing output")
     st.add_argument("--report", metavar="JSON", help="write every iteration's loss terms here")
     st.add_argument("--plot", metavar="PNG", help="plot the loss curves here")
+    st.add_argument("--preset", choices=tuple(PRESETS),
+                    help="bundled settings (docs/DEFAULTS.md); explicit options override it")
     _add_style_options(st)
     _add_video_options(st)
 
@@ -318,9 +327,19 @@ def out_of_memory(options: StyleOptions, size: int, batch: int) -> VidstyleError
     return OutOfMemory(f"--size {size} with --batch {batch} does not fit in the device's memory; {hint}")
 
 
-def main(argv: Sequence[str] | None = None) -> int:
+def parse(argv: Sequence[str] | None) -> argparse.Namespace:
+    """Parse; a --preset becomes the defaults of a second parse, so explicit options win."""
     parser = build_parser()
     args = parser.parse_args(argv)
+    if getattr(args, "preset", None):
+        stylize = next(a for a in parser._subparsers._group_actions if isinstance(a, argparse._SubParsersAction))
+        stylize.choices["stylize"].set_defaults(**PRESETS[args.preset])
+        args = parser.parse_args(argv)
+    return args
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parse(argv)
     logging.basicConfig(
         level=logging.DEBUG if args.debug else logging.WARNING if args.quiet else logging.INFO,
         format="%(message)s",

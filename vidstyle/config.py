@@ -61,6 +61,7 @@ class StyleOptions:
     def from_kwargs(cls, **options) -> StyleOptions:
         """Build from API keywords (the CLI's option names in Python form); unknown names are errors."""
         known = {f.name for f in dataclasses.fields(cls)}
+        options = apply_preset(options, known)
         unknown = sorted(set(options) - known)
         if unknown:
             raise UsageError(f"unknown option {', '.join(unknown)}; known: {', '.join(sorted(known))}")
@@ -154,6 +155,7 @@ class VideoOptions:
     @classmethod
     def split_kwargs(cls, options: dict) -> tuple[dict, dict]:
         """(StyleOptions keywords, VideoOptions keywords) from one mixed dict."""
+        options = apply_preset(options)
         names = {f.name for f in dataclasses.fields(cls)}
         return {k: v for k, v in options.items() if k not in names}, {k: v for k, v in options.items() if k in names}
 
@@ -181,3 +183,24 @@ def validate_video(v: VideoOptions) -> None:
         raise UsageError(f"--preview-every: expected an integer >= 1, got {v.preview_every!r}")
     if not isinstance(v.batch, int) or v.batch < 1:
         raise UsageError(f"--batch: expected an integer >= 1, got {v.batch!r}")
+
+
+# Bundles of settings for users who do not want to tune (docs/DEFAULTS.md says which measurement
+# chose each). Explicit options win over a preset's.
+PRESETS: dict[str, dict] = {
+    "fast": {"iterations": 150, "frame_iterations": 20, "tol": 1e-3, "scales": 2},
+    "balanced": {},  # the defaults
+    "quality": {"iterations": 1000, "frame_iterations": 150, "tol": 1e-5, "scales": 1},
+}
+
+
+def apply_preset(options: dict, fields: set[str] | None = None) -> dict:
+    """Options with `preset` (if any) expanded underneath the explicit ones; only the preset's
+    settings among `fields` when given (an image has no frame_iterations)."""
+    options = dict(options)
+    name = options.pop("preset", None)
+    if name is None:
+        return options
+    if name not in PRESETS:
+        raise UsageError(f"--preset: expected one of {', '.join(PRESETS)}, got {name!r}")
+    return {k: v for k, v in PRESETS[name].items() if fields is None or k in fields} | options
