@@ -47,10 +47,10 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-import numpy as np  # noqa: E402
+import numpy as np
 
 SECTIONS = ("efficiency", "tuning", "optimizers")
-DEFAULT_SECTIONS = ("efficiency", "optimizers")  # tuning: opt-in (fresh processes, minutes)
+DEFAULT_SECTIONS = SECTIONS
 FLOP_PER_PIXEL = 1.48e6  # forward + input gradient up to block5_conv2, per iteration (METHOD.md 6)
 MATMUL_N = 4096
 # Decisions (time caps, "behind", screening, the fastest setting) use this process's CPU time ÷ cores,
@@ -140,7 +140,8 @@ def backend_info() -> dict:
         import jax
 
         info["jax"] = jax.__version__
-    info["env"] = {k: os.environ[k] for k in sorted(os.environ) if k.startswith(("TF_", "ONEDNN", "OMP_", "XLA"))}
+    prefixes = ("TF_ENABLE_", "TF_ONEDNN", "TF_XLA", "TF_NUM_", "TF_CPP_", "ONEDNN_", "DNNL_", "OMP_", "XLA_", "KERAS_")
+    info["env"] = {k: os.environ[k] for k in sorted(os.environ) if k.startswith(prefixes)}
     return info
 
 
@@ -352,8 +353,9 @@ def section_efficiency(plan: dict) -> dict:
 
 def time_breakdown(engine, content, targets, size: int, plan: dict) -> dict:
     """Forward alone (loss terms), forward + input gradient, and the Adam step, best of repeats."""
-    from vidstyle import backend
     from keras import ops
+
+    from vidstyle import backend
 
     x = ops.convert_to_tensor(content[None])
     args = targets.args()
@@ -416,12 +418,10 @@ def conv_profile(size: int, repeats: int, quiet: float) -> list[dict]:
 
 # --- section: tuning (fresh processes) -----------------------------------------------------------
 
-TUNING_VARIANTS = (
+TUNING_VARIANTS = (  # label, environment changes, (intra-op, inter-op) threads
     ("default", {}, None),
-    ("intra 2, inter 1", {}, (2, 1)),
-    ("intra 2, inter 2", {}, (2, 2)),
-    ("intra 1, inter 1", {}, (1, 1)),
-    ("TF_ENABLE_ONEDNN_OPTS=0 (Eigen)", {"TF_ENABLE_ONEDNN_OPTS": "0"}, None),
+    ("intra-op 2, inter-op 1 threads", {}, (2, 1)),
+    ("TF_ENABLE_ONEDNN_OPTS=0 (Eigen kernels)", {"TF_ENABLE_ONEDNN_OPTS": "0"}, None),
     ("ONEDNN_DEFAULT_FPMATH_MODE=BF16", {"ONEDNN_DEFAULT_FPMATH_MODE": "BF16"}, None),
 )
 
@@ -459,7 +459,7 @@ def section_tuning(plan: dict, script: Path) -> dict:
                "--probe-quiet", str(plan["quiet_wait"])]
         if threads:
             cmd += ["--probe-threads", f"{threads[0]},{threads[1]}"]
-        done = subprocess.run(cmd, env=env, capture_output=True, text=True)
+        done = subprocess.run(cmd, env=env, capture_output=True, text=True, check=False)
         lines = [ln for ln in done.stdout.splitlines() if ln.startswith("{")]
         if done.returncode != 0 or not lines:
             log(f"tuning {label}: failed ({done.stderr.strip().splitlines()[-1:] or done.returncode})")
@@ -575,11 +575,15 @@ def tutorial_crosscheck(engine, content, targets, steps: int) -> dict:
     """The tutorial's Adam written independently on [0, 1] pixels, against Engine.optimize.
 
     The objective comes from the engine (its compiled loss terms, differentiated here with our own
-    tape through the ×255), the update is written out below. Two forms: the textbook one
+    tape through the ×255); the update is written out below, in two forms: the textbook one
     (m̂ / (√v̂ + ε)), which vidstyle's step uses, and Keras' (lr·√(1−β2ᵗ)/(1−β1ᵗ) · m / (√v + ε)),
-    which the tutorial's tf.keras Adam runs: they differ by ε·√(1−β2ᵗ), only in the first steps.
+    which the tutorial's tf.keras Adam runs (ε is effectively ε/√(1−β2ᵗ), larger in the first steps).
+    Steps this large amplify float rounding, so a third run gives the yardstick: Engine.optimize
+    from the content image moved by 1e-4 (random signs), about one step's rounding difference.
     """
     import tensorflow as tf
+
+    from vidstyle import backend
 
     lr, beta1, beta2, eps = 0.02, 0.99, 0.999, 0.1
     args = targets.args()
@@ -587,8 +591,7 @@ def tutorial_crosscheck(engine, content, targets, steps: int) -> dict:
     def total(x01):
         return tf.reduce_sum(engine._evaluate(x01 * 255.0, engine.params, *args)[:, 4])
 
-    @tf.function
-    def step(x, m, v, t, keras_form):
+    def step(x, m, v, t, keras_form: bool):
         with tf.GradientTape() as tape:
             tape.watch(x)
             loss = total(x)
@@ -603,28 +606,38 @@ def tutorial_crosscheck(engine, content, targets, steps: int) -> dict:
             x = x - lr * (m / (1 - beta1**t)) / (tf.sqrt(v / (1 - beta2**t)) + eps)
         return tf.clip_by_value(x, 0.0, 1.0), m, v, t, loss
 
+    compiled = tf.function(step, autograph=False)
+
     def independent(keras_form: bool):
         x = tf.constant(content[None] / 255.0)
         m, v, t = tf.zeros_like(x), tf.zeros_like(x), tf.constant(0.0)
-        losses = []
+        losses, images = [], [x.numpy() * 255.0]
         for _ in range(steps):
-            x, m, v, t, loss = step(x, m, v, t, keras_form)
+            x, m, v, t, loss = compiled(x, m, v, t, keras_form)
             losses.append(float(loss))
+            images.append(x.numpy() * 255.0)
         losses.append(float(total(x)))
-        return np.array(losses), x.numpy() * 255.0
+        return np.array(losses), images
 
-    options = engine.options.replace(**OPTIMIZER_SETTINGS[1][2])
-    ours = engine.optimize(content[None], targets, steps, 0.0, options=options)
-    ours_loss = ours.history[:, :, 4].sum(axis=1)
+    def engine_run(x0):
+        images = []
+        result = engine.optimize(x0, targets, steps, 0.0, lambda k, terms, x: images.append(backend.to_numpy(x)),
+                                 engine.options.replace(**OPTIMIZER_SETTINGS[1][2]))
+        return result.history[:, :, 4].sum(axis=1), images
+
+    ours_loss, ours_images = engine_run(content[None])
     out = {"steps": steps, "ours": ours_loss.tolist()}
-    for form in ("textbook", "keras"):
-        loss, image = independent(form == "keras")
+    rng = np.random.default_rng(5)
+    nudged = np.clip(content[None] + 1e-4 * rng.choice([-1.0, 1.0], content[None].shape), 0, 255).astype(np.float32)
+    runs = {"textbook": independent(False), "keras": independent(True), "nudged": engine_run(nudged)}
+    for form, (loss, images) in runs.items():
         rel = np.abs(loss - ours_loss) / np.abs(ours_loss)
-        out[form] = {"loss": loss.tolist(), "max_rel_loss_diff": float(rel.max()),
-                     "final_rel_loss_diff": float(rel[-1]),
-                     "max_abs_pixel_diff": float(np.abs(image - ours.image).max()),
-                     "mean_abs_pixel_diff": float(np.abs(image - ours.image).mean())}
-    # The gradient's size on [0, 1] pixels tells whether ε (0.1) matters at all.
+        pix = [float(np.abs(a - b).max()) for a, b in zip(images, ours_images, strict=True)]
+        out[form] = {"loss": loss.tolist(), "rel_loss_diff": rel.tolist(), "max_rel_loss_diff": float(rel.max()),
+                     "final_rel_loss_diff": float(rel[-1]), "max_pixel_diff": pix,
+                     "step1_max_pixel_diff": pix[1] if len(pix) > 1 else 0.0,
+                     "final_mean_pixel_diff": float(np.abs(images[-1] - ours_images[-1]).mean())}
+    # The gradient's size on [0, 1] pixels tells how much ε (0.1) weighs in the first steps.
     g = engine.gradient(content[None], targets) * 255.0
     out["grad01_median_abs"] = float(np.median(np.abs(g)))
     return out
@@ -745,7 +758,7 @@ def md_efficiency(data: dict) -> list[str]:
     lines = [
         "## 1. Efficiency of the compiled Adam step",
         "",
-        f"Matrix-product reference: float32 {mm['n']}×{mm['n']} `matmul`, best of 5, measured "
+        (f"Matrix-product reference: float32 {mm['n']}×{mm['n']} `matmul`, best of 5, measured "
         f"{len(mm['samples'])} times in the same process: best **{mm['best_gflops']:.0f} GFLOP/s** "
         f"(range {min(mm['samples']):.0f}–{max(mm['samples']):.0f}). GFLOP/s of a step = "
         f"{data['flop_per_pixel'] / 1e6:.2f} MFLOP × pixels / seconds (METHOD.md 6; forward + input "
@@ -753,7 +766,7 @@ def md_efficiency(data: dict) -> list[str]:
         "per-iteration time inside the compiled step (`Result.step_seconds`); ratio = step GFLOP/s ÷ "
         "best matmul GFLOP/s; *adjacent* uses the matmul measured just before and after that "
         "configuration instead. CPU share = this process's CPU time ÷ (wall × cores) during the best "
-        "repeat (below ~0.9: another process took part of the machine).",
+        "repeat (below ~0.9: another process took part of the machine)."),
         "",
         "| size | precision | jit_compile | ms / iteration | GFLOP/s | ratio | ratio (adjacent) | warm-up s | CPU share |",
         "|---|---|---|---:|---:|---:|---:|---:|---:|",
@@ -768,9 +781,9 @@ def md_efficiency(data: dict) -> list[str]:
     if b:
         lines += [
             "",
-            f"Where the time goes at {b['size']}², float32, no XLA (best of repeats; forward = the loss "
+            (f"Where the time goes at {b['size']}², float32, no XLA (best of repeats; forward = the loss "
             "terms only, through `Engine.evaluate`'s compiled function; GFLOP/s counted as half the cost "
-            "model for the forward, the whole for the others):",
+            "model for the forward, the whole for the others):"),
             "",
             "| call | ms | GFLOP/s | ratio |",
             "|---|---:|---:|---:|",
@@ -785,9 +798,9 @@ def md_efficiency(data: dict) -> list[str]:
             bwd = sum(r["backward_input_s"] for r in layers)
             lines += [
                 "",
-                "Each convolution alone (`tf.nn.conv2d` + bias + ReLU forward; `conv2d_transpose`, the same "
+                ("Each convolution alone (`tf.nn.conv2d` + bias + ReLU forward; `conv2d_transpose`, the same "
                 "Conv2DBackpropInput kernel as the input gradient), batch 1, best of repeats; ratio to the "
-                "matmul as above:",
+                "matmul as above:"),
                 "",
                 "| layer | input | Cin→Cout | GFLOP | forward ms | ratio | input-gradient ms | ratio |",
                 "|---|---|---|---:|---:|---:|---:|---:|",
@@ -799,11 +812,11 @@ def md_efficiency(data: dict) -> list[str]:
             total_flop = sum(r["gflop"] for r in layers) * 2
             lines += [
                 "",
-                f"The convolutions alone: {1e3 * fwd:.0f} ms forward + {1e3 * bwd:.0f} ms input gradient = "
+                (f"The convolutions alone: {1e3 * fwd:.0f} ms forward + {1e3 * bwd:.0f} ms input gradient = "
                 f"{1e3 * (fwd + bwd):.0f} ms ({total_flop / (fwd + bwd) / data['matmul']['best_gflops']:.2f} of the "
                 f"matmul's rate), against {1e3 * b['adam_step']['s']:.0f} ms for the whole Adam step: "
                 f"{100 * (1 - (fwd + bwd) / b['adam_step']['s']):.0f} % of the step is outside the convolutions "
-                "(pooling and ReLU gradients, Grams, losses, layout reorders, the update, dispatch).",
+                "(pooling and ReLU gradients, Grams, losses, layout reorders, the update, dispatch)."),
             ]
     return lines
 
@@ -812,9 +825,9 @@ def md_tuning(data: dict) -> list[str]:
     lines = [
         "## 2. Thread settings and oneDNN options (float32 step, fresh process each)",
         "",
-        f"Each row is a new Python process timing the float32 Adam step at {data['size']}² and its own "
+        (f"Each row is a new Python process timing the float32 Adam step at {data['size']}² and its own "
         "matmul (thread settings and oneDNN variables only take effect before TensorFlow starts; the "
-        "matmul runs under the same settings).",
+        "matmul runs under the same settings)."),
         "",
         "| variant | ms / iteration | forward ms | GFLOP/s | matmul GFLOP/s | ratio | CPU share |",
         "|---|---:|---:|---:|---:|---:|---:|",
@@ -827,9 +840,9 @@ def md_tuning(data: dict) -> list[str]:
                      f"{r['matmul_gflops']:.0f} | {r['ratio']:.2f} | {r['cpu_share']:.2f} |")
     lines += [
         "",
-        "`ONEDNN_DEFAULT_FPMATH_MODE=BF16` lets oneDNN compute float32 convolutions *and the reference "
+        ("`ONEDNN_DEFAULT_FPMATH_MODE=BF16` lets oneDNN compute float32 convolutions *and the reference "
         "matmul* in bfloat16 (AMX): it is mixed precision by another name, so its ratio is not a float32 "
-        "efficiency.",
+        "efficiency."),
     ]
     return lines
 
@@ -839,7 +852,7 @@ def md_optimizers(data: dict) -> list[str]:
     lines = [
         "## 3. Optimisers: loss against time",
         "",
-        f"Samples resized to squares, content initialisation, the default objective weights of "
+        (f"Samples resized to squares, content initialisation, the default objective weights of "
         f"`StyleOptions` (α 1e4, β 1e-2, γ 30), tol 0, **{data['precision']}** precision (plus one Adam lr 6 "
         f"run in the other precision), up to {n} iterations. Target **(a)** = the loss of Adam lr 6 after {n} "
         f"iterations, target **(b)** = the loss of the tutorial's Adam after {n} steps, each at its size. "
@@ -855,13 +868,13 @@ def md_optimizers(data: dict) -> list[str]:
         "another process takes part of the machine the wall time grows but the CPU time hardly does, so "
         "the stopping rules and the ranking use CPU s. L-BFGS iterations are SciPy's, and *eval / it* "
         "counts compiled gradient evaluations per iteration. Losses are the optimiser's own (bfloat16 "
-        "features for the mixed run; compare the precision table, scored in float32).",
+        "features for the mixed run; compare the precision table, scored in float32)."),
     ]
     for size, s in data["sizes"].items():
         t = s["targets"]
         lines += ["", f"### {size}×{size}", "",
-                  f"Target (a) = {t['a']:.6g}, target (b) = {t['b']:.6g}; starting loss "
-                  f"{s['curves']['adam_lr6']['loss'][0]:.6g}.", "",
+                  (f"Target (a) = {t['a']:.6g}, target (b) = {t['b']:.6g}; starting loss "
+                  f"{s['curves']['adam_lr6']['loss'][0]:.6g}."), "",
                   "| setting | its → (a) | CPU s → (a) | wall s → (a) | its → (b) | CPU s → (b) | wall s → (b) | iterations run | final loss | CPU s / it | eval / it | CPU share |",
                   "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
         for name, c in s["curves"].items():
@@ -883,8 +896,8 @@ def md_optimizers(data: dict) -> list[str]:
         sp = p["s_per_iteration"]
         lines += [
             "",
-            "Precision (Adam lr 6, the same iterations, both images scored with the float32 objective; "
-            f"s / iteration float32 {sp['float32']:.3f}, mixed {sp['mixed']:.3f}):",
+            ("Precision (Adam lr 6, the same iterations, both images scored with the float32 objective; "
+            f"s / iteration float32 {sp['float32']:.3f}, mixed {sp['mixed']:.3f}):"),
             "",
             "| iterations | float32 | mixed | mixed vs float32 | largest pixel difference |",
             "|---:|---:|---:|---:|---:|",
@@ -901,26 +914,29 @@ def md_optimizers(data: dict) -> list[str]:
                 return "never" if v is None else str(v)
 
             lim = tl["limit_for_target_a"]
-            lines.append(f"| {s['curves'][name]['label']} | {it(tl['stop_at_1e-4'])} | {it(tl['stop_at_1e-5'])} | "
-                         f"{'—' if lim is None else f'{lim:.2g}'} |")
+            lim = "— (not reached)" if lim is None else ("none: any tol > 0 stops it first" if lim <= 0 else f"{lim:.2g}")
+            lines.append(f"| {s['curves'][name]['label']} | {it(tl['stop_at_1e-4'])} | {it(tl['stop_at_1e-5'])} | {lim} |")
         cc = s.get("crosscheck")
         if cc:
             lines += [
                 "",
-                f"Cross-check of the tutorial's Adam ({cc['steps']} steps at {size}², float32): an independent "
+                (f"Cross-check of the tutorial's Adam ({cc['steps']} steps at {size}², float32): an independent "
                 "`tf.function` Adam on [0, 1] pixels (lr 0.02, β1 0.99, ε 0.1) using the same objective "
                 "(the engine's compiled loss, differentiated with its own tape through the ×255), against "
                 "`Engine.optimize` with lr 5.1, β1 0.99, ε 0.1/255 on 0–255 pixels. Median |gradient| on "
-                f"[0, 1] pixels at the start: {cc['grad01_median_abs']:.3g}.",
+                f"[0, 1] pixels at the start: {cc['grad01_median_abs']:.3g}."),
                 "",
-                "| update form on [0, 1] | max relative loss difference | after the last step | max / mean pixel difference (0–255) |",
-                "|---|---:|---:|---:|",
+                "| run | image difference after step 1 (0–255, max) | after the last step (max / mean) | largest relative loss difference over the steps | after the last step |",
+                "|---|---:|---:|---:|---:|",
             ]
-            for form, label in (("textbook", "m̂ / (√v̂ + ε), as vidstyle"),
-                                ("keras", "Keras' lr·√(1−β2ᵗ)/(1−β1ᵗ)·m / (√v + ε), as the tutorial")):
+            labels = (("textbook", "independent, m̂ / (√v̂ + ε) on [0, 1] (vidstyle's form)"),
+                      ("keras", "independent, Keras' form on [0, 1] (the tutorial's tf.keras Adam)"),
+                      ("nudged", "yardstick: Engine.optimize from the content ± 1e-4"))
+            for form, label in labels:
                 f = cc[form]
-                lines.append(f"| {label} | {f['max_rel_loss_diff']:.2e} | {f['final_rel_loss_diff']:.2e} | "
-                             f"{f['max_abs_pixel_diff']:.3f} / {f['mean_abs_pixel_diff']:.4f} |")
+                lines.append(f"| {label} | {f['step1_max_pixel_diff']:.2g} | {f['max_pixel_diff'][-1]:.3g} / "
+                             f"{f['final_mean_pixel_diff']:.3g} | {f['max_rel_loss_diff']:.2e} | "
+                             f"{f['final_rel_loss_diff']:.2e} |")
     return lines
 
 
@@ -952,7 +968,8 @@ def recommendation(eff: dict | None, opt: dict | None, tuning: dict | None) -> l
                     if got:
                         others.append(f"at {k}² the fastest to (a) is {v['curves'][got[1]]['label']} ({got[0]:.1f} CPU s)")
             if others:
-                lines[-1] += " " + "; ".join(others).capitalize() + "."
+                text = "; ".join(others)
+                lines[-1] += " " + text[0].upper() + text[1:] + "."
             lines.append("")
             lines.append(
                 f"**Iteration budget.** With {c['label']}, target (a) at {big}² is reached after "
@@ -960,11 +977,21 @@ def recommendation(eff: dict | None, opt: dict | None, tuning: dict | None) -> l
                 + "".join(f"; at {k}²: {v['reach'][name]['a']['iteration'] if v['reach'][name]['a'] else 'not reached'}"
                           for k, v in opt["sizes"].items() if k != big) + ".")
             tl = s["tol"][name]
-            if tl["limit_for_target_a"] is not None:
-                lines[-1] += (f" An early stop with tol at most {tl['limit_for_target_a']:.2g} lets it get there "
-                              f"(tol 1e-4 stops it at iteration "
-                              f"{tl['stop_at_1e-4'] if tl['stop_at_1e-4'] is not None else 'never'}).")
+            stop = tl["stop_at_1e-4"]
             lines.append("")
+            text = f"**Early stop.** With {c['label']} at {big}², the default tol 1e-4 "
+            if stop is None:
+                text += "never stops the run early."
+            else:
+                text += (f"stops the run at iteration {stop}, at loss {c['loss'][stop]:.6g} (start "
+                         f"{c['loss'][0]:.6g}, target (a) {s['targets']['a']:.6g}). ")
+                if tl["limit_for_target_a"] is not None and tl["limit_for_target_a"] > 0:
+                    text += f"Any tol up to {tl['limit_for_target_a']:.2g} lets it reach target (a)."
+                elif tl["limit_for_target_a"] is not None:
+                    text += ("No tol > 0 lets it reach target (a): the loss rises in the first iterations, so "
+                             "the best loss is still the starting one when the rule first applies "
+                             f"(after {3 * 5} iterations), and the improvement it measures is 0.")
+            lines += [text, ""]
         worst = max(abs(row["rel_diff_mixed_vs_float32"]) for v in opt["sizes"].values()
                     for row in v["precision_cmp"]["rows"])
         speed = s["precision_cmp"]["s_per_iteration"]
@@ -1055,34 +1082,41 @@ def plot_efficiency(eff: dict, out: Path) -> str:
     return "bench_efficiency.png"
 
 
-def write_report(out: Path, meta: dict, measured: list[str]) -> None:
+def write_report(out: Path, meta: dict) -> None:
     data = {}
     for section in SECTIONS:
         path = out / f"bench_{section}.json"
         if path.exists():
             data[section] = json.loads(path.read_text())
     m = meta
+    be = m["backend"]
     lines = [
         "# Benchmarks",
         "",
-        "Generated by `scripts/benchmark.py`; do not edit by hand (rerun it). Raw data: "
-        + ", ".join(f"`bench_{s}.json`" for s in data) + ".",
+        "Generated by `scripts/benchmark.py`; do not edit by hand. Rerun `python scripts/benchmark.py` "
+        "(about half an hour on a quiet machine; `--quick` takes a few minutes, `--sections` reruns "
+        "some sections and keeps the others' JSON, `--report-only` rebuilds this page and the plots from "
+        "the JSON). Raw data: " + ", ".join(f"`bench_{s}.json`" for s in data) + ".",
         "",
-        f"- Machine: {m['machine']['cpu']}, {m['machine']['cores']} cores "
-        f"({', '.join(m['machine']['isa'])}); shared with other work, so speeds are given as ratios to a "
-        "matrix product timed in the same process, best of repeats.",
-        f"- Date: {m['date']}; run time {m.get('total_seconds', 0) / 60:.1f} min, of which "
-        f"{m.get('waited_for_quiet_s', 0):.0f} s waiting for other processes to quieten",
-        f"- Backend: {m['backend']['backend']} "
-        + (f"{m['backend'].get('tensorflow', m['backend'].get('jax'))}, Keras {m['backend']['keras']}, "
-           f"Python {m['machine']['python']}; environment: {m['backend']['env'] or 'defaults'}"),
-        f"- Command: `{m['command']}` ({m['plan']} plan){'' if set(measured) >= set(data) else '; sections measured by this command: ' + ', '.join(measured) + ', the others kept from earlier runs (their JSON has its own date)'}",
-        "- Weights: **seeded random VGG19** (`weights=\"random\"`): ImageNet weights cannot be downloaded on "
+        (f"- Machine: {m['machine']['cpu']} (`lscpu`), {m['machine']['cores']} cores "
+        f"({', '.join(m['machine']['isa'])}), shared with other work: every speed is also given as a ratio "
+        "to a matrix product timed in the same process, figures are the best of repeats, and the CPU share "
+        "column says how much of the machine a measurement had."),
+        f"- Backend: {be['backend']} {be.get('tensorflow', be.get('jax'))}, Keras {be['keras']}, NumPy "
+        f"{be['numpy']}, Python {m['machine']['python']}; environment: "
+        + (", ".join(f"{k}={v}" for k, v in be["env"].items()) or "defaults") + ".",
+        ("- Weights: **seeded random VGG19** (`weights=\"random\"`): ImageNet weights cannot be downloaded on "
         "this machine. Speeds do not depend on the weights; the loss values and curves do (random "
         "features give another landscape than ImageNet's), so the optimiser ranking is evidence, not proof, "
-        "for real styles.",
-        "",
+        "for real styles."),
+        f"- This page: {m['date']}, `{m['command']}`.",
     ]
+    for section, d in data.items():
+        sm = d.get("meta", {})
+        lines.append(f"- `{section}` measured {sm.get('date', '?')} by `{sm.get('command', '?')}` "
+                     f"({sm.get('plan', '?')} plan) in {sm.get('seconds', 0) / 60:.1f} min, of which "
+                     f"{sm.get('waited_for_quiet_s', 0):.0f} s waiting for other processes to quieten.")
+    lines.append("")
     if "efficiency" in data:
         lines += md_efficiency(data["efficiency"]) + [""]
     if "tuning" in data:
@@ -1103,10 +1137,11 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="smaller sizes and fewer iterations (a few minutes)")
     parser.add_argument("--sections", default=",".join(DEFAULT_SECTIONS),
-                        help=f"comma-separated, of {', '.join(SECTIONS)} (default: {','.join(DEFAULT_SECTIONS)})")
+                        help=f"comma-separated, of {', '.join(SECTIONS)} (default: all)")
     parser.add_argument("--out", default=str(ROOT / "docs"), help="folder for BENCHMARKS.md and bench_*.json")
     parser.add_argument("--precision", default="float32", choices=("float32", "mixed"),
                         help="precision of the optimiser curves (Adam lr 6 is also run in the other one)")
+    parser.add_argument("--report-only", action="store_true", help="rebuild BENCHMARKS.md and the plots from the JSON")
     parser.add_argument("--probe", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--probe-iterations", type=int, default=5, help=argparse.SUPPRESS)
     parser.add_argument("--probe-repeats", type=int, default=3, help=argparse.SUPPRESS)
@@ -1115,6 +1150,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     if args.probe:
+        WAIT_BUDGET["left"] = 2 * args.probe_quiet
         print(json.dumps(probe(args.probe, args.probe_iterations, args.probe_repeats, args.probe_threads,
                                args.probe_quiet)))
         return 0
@@ -1141,25 +1177,23 @@ def main(argv: list[str] | None = None) -> int:
         "machine": machine(),
         "backend": backend_info(),
     }
-    started = time.perf_counter()
-    for section in sections:
-        tick = time.perf_counter()
-        log(f"section {section} ({plan_name})")
-        if section == "efficiency":
-            result = section_efficiency(plan)
-        elif section == "tuning":
-            result = section_tuning(plan, Path(__file__).resolve())
-        else:
-            result = section_optimizers(plan, args.precision)
-        result["meta"] = {**meta, "plan_settings": {k: v if not isinstance(v, dict) else {str(a): b for a, b in v.items()}
-                                                     for k, v in plan.items()},
-                          "seconds": time.perf_counter() - tick}
-        (out / f"bench_{section}.json").write_text(json.dumps(result, indent=1, default=float) + "\n")
-        log(f"section {section} done in {time.perf_counter() - tick:.0f} s")
-    meta["total_seconds"] = time.perf_counter() - started
-    meta["waited_for_quiet_s"] = WAIT_BUDGET["spent"]
-    write_report(out, meta, sections)
-    log(f"wrote {out / 'BENCHMARKS.md'} ({meta['total_seconds'] / 60:.1f} min)")
+    if not args.report_only:
+        for section in sections:
+            tick, waited = time.perf_counter(), WAIT_BUDGET["spent"]
+            log(f"section {section} ({plan_name})")
+            if section == "efficiency":
+                result = section_efficiency(plan)
+            elif section == "tuning":
+                result = section_tuning(plan, Path(__file__).resolve())
+            else:
+                result = section_optimizers(plan, args.precision)
+            plan_json = {k: {str(a): b for a, b in v.items()} if isinstance(v, dict) else v for k, v in plan.items()}
+            result["meta"] = {**meta, "plan_settings": plan_json, "seconds": time.perf_counter() - tick,
+                              "waited_for_quiet_s": WAIT_BUDGET["spent"] - waited}
+            (out / f"bench_{section}.json").write_text(json.dumps(result, indent=1, default=float) + "\n")
+            log(f"section {section} done in {time.perf_counter() - tick:.0f} s")
+    write_report(out, meta)
+    log(f"wrote {out / 'BENCHMARKS.md'}")
     return 0
 
 

@@ -32,16 +32,20 @@ mkdir -p wheels
   --platform manylinux_2_27_x86_64 --platform manylinux1_x86_64 --platform any \
   "${PACKAGES[@]}"
 
-# keras' own requirements, checked against what the device image holds (docs/GPU.md).
-ON_DEVICE="absl-py numpy rich h5py ml-dtypes packaging namex optree"
+# Every wheel's own requirements (extras aside) must be on the device already or among the
+# wheels: the device's package list (.library/device/KINDS.md) has these, versions unchecked.
+ON_DEVICE="absl-py numpy rich h5py ml-dtypes packaging typing-extensions"
+FETCHED="keras namex optree imageio-ffmpeg"
 missing=""
-for req in $(unzip -p wheels/keras-*.whl '*/METADATA' | sed -n 's/^Requires-Dist: *//p' | grep -v 'extra *==' \
-             | sed 's/[ ;<>=!~(\[].*//' | tr 'A-Z_' 'a-z-'); do
-  case " $ON_DEVICE " in *" $req "*) ;; *) missing="$missing $req" ;; esac
+for wheel in wheels/*.whl; do
+  for req in $(unzip -p "$wheel" '*/METADATA' | sed -n 's/^Requires-Dist: *//p' | grep -v 'extra *==' \
+               | sed 's/[ ;<>=!~(\[].*//' | tr 'A-Z_.' 'a-z--' | sort -u); do
+    case " $ON_DEVICE $FETCHED " in *" $req "*) ;; *) missing="$missing $req(${wheel#wheels/})" ;; esac
+  done
 done
 if [ -n "$missing" ]; then
-  echo "fetch_wheels: keras $KERAS_VERSION needs packages the device may lack:$missing" >&2
-  echo "fetch_wheels: add them to PACKAGES in $0" >&2
+  echo "fetch_wheels: requirements the device may lack:$missing" >&2
+  echo "fetch_wheels: add them to PACKAGES and FETCHED in $0" >&2
   exit 1
 fi
 

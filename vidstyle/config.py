@@ -112,6 +112,11 @@ def validate(o: StyleOptions) -> None:
         raise UsageError(f"--optimizer: expected adam or lbfgs, got {o.optimizer!r}")
     if o.precision not in ("float32", "mixed"):
         raise UsageError(f"--precision: expected float32 or mixed, got {o.precision!r}")
+    if o.precision == "mixed" and o.optimizer == "lbfgs":
+        # Measured: bfloat16 losses are too rough for L-BFGS's line search, which gives up on the
+        # first iteration and leaves the image unchanged (docs/BENCHMARKS.md).
+        raise UsageError("--precision mixed: use it with --optimizer adam (L-BFGS's line search "
+                         "fails on bfloat16 losses)")
     if not isinstance(o.scales, int) or not 1 <= o.scales <= 6:
         raise UsageError(f"--scales: expected an integer from 1 to 6, got {o.scales!r}")
     if not isinstance(o.iterations, int) or o.iterations < 0:

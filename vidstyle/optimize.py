@@ -298,7 +298,7 @@ def _lbfgs(engine: Engine, o: StyleOptions, x0, targets, iterations, tol, on_ite
             raise StopIteration
 
     if iterations > 0:
-        scipy.optimize.minimize(
+        outcome = scipy.optimize.minimize(
             fun,
             x0.astype(np.float64).ravel(),
             jac=True,
@@ -307,4 +307,9 @@ def _lbfgs(engine: Engine, o: StyleOptions, x0, targets, iterations, tol, on_ite
             callback=callback,
             options={"maxiter": iterations, "maxfun": 2 * iterations + 10, "ftol": 0.0, "gtol": 0.0, "maxcor": 10},
         )
+        if outcome.status == 2 and len(history) < min(iterations, STOP_WINDOW) + 1:
+            # The line search gave up almost at once: the loss is too rough for it (bfloat16).
+            log.warning("L-BFGS stopped after %d of %d iterations (%s)%s", len(history) - 1, iterations,
+                        outcome.message, "; use --optimizer adam with --precision mixed"
+                        if o.precision == "mixed" else "")
     return last["flat"].reshape(shape).astype(np.float32), history, busy[0]
