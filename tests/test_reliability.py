@@ -41,6 +41,7 @@ from vidstyle.video import frame_name, iter_frames, list_frames, probe
 from vidstyle.workdir import LOCK, MANIFEST, WorkDir
 
 FRAMES = 8  # for the signal tests: enough that a run is still busy when the first frame lands
+SLOW = ("--frame-iterations", "60")  # later frames slow enough that the signal lands mid-run
 
 
 @pytest.fixture
@@ -190,7 +191,7 @@ def test_nan_for_good_stops_with_a_message(capsys, tmp_path, style, monkeypatch)
 
 
 def start_and_wait_for_a_frame(tmp_path: Path, folder: Path, style: Path, out: Path):
-    proc = cli_process(folder, "-s", style, "-o", out, cwd=tmp_path)
+    proc = cli_process(folder, "-s", style, "-o", out, *SLOW, cwd=tmp_path)
     deadline = time.monotonic() + 240
     while not (out / frame_name(0)).exists():
         if proc.poll() is not None:
@@ -209,7 +210,7 @@ def test_stop_and_resume(capsys, tmp_path, style, sig):
     proc = start_and_wait_for_a_frame(tmp_path, folder, style, out)
     if sig == signal.SIGKILL:
         # Meanwhile a second run on the same output is refused by the first one's lock.
-        code, _, err = run_cli(capsys, folder, "-s", style, "-o", out)
+        code, _, err = run_cli(capsys, folder, "-s", style, "-o", out, *SLOW)
         line = assert_one_error_line(err)
         assert code == 1 and f"another vidstyle run (pid {proc.pid})" in line
     proc.send_signal(sig)
@@ -226,7 +227,7 @@ def test_stop_and_resume(capsys, tmp_path, style, sig):
     for path in out.glob("frame_*.png"):
         read_image(path)  # every frame present is whole
 
-    code, _, err = run_cli(capsys, folder, "-s", style, "-o", out)
+    code, _, err = run_cli(capsys, folder, "-s", style, "-o", out, *SLOW)
     assert code == 0, err
     assert frame_count(out) == FRAMES
     assert_kept(before, out)  # finished frames were not redone
