@@ -21,6 +21,7 @@ import json
 import logging
 import math
 import os
+import subprocess
 import sys
 import tempfile
 import time
@@ -54,8 +55,20 @@ log = logging.getLogger("temporal_table")
 # --- one run ---------------------------------------------------------------------------------
 
 
-def run_key(options: dict, scale: float) -> str:
-    return json.dumps({"options": options, "scale": scale}, sort_keys=True, default=list)
+def code_version() -> str:
+    """The commit of the vidstyle/ measured, with '+dirty' when it has uncommitted changes."""
+    try:
+        git = ["git", "-C", str(ROOT)]
+        commit = subprocess.run(git + ["rev-parse", "--short", "HEAD"], capture_output=True, text=True, check=True)
+        dirty = subprocess.run(git + ["status", "--porcelain", "--", "vidstyle"], capture_output=True, text=True)
+        return commit.stdout.strip() + ("+dirty" if dirty.stdout.strip() else "")
+    except (OSError, subprocess.CalledProcessError):
+        return os.environ.get("VIDSTYLE_CODE_VERSION", "unknown")
+
+
+def run_key(options: dict, scale: float, code: str) -> str:
+    """Cache key: a summary is reused only for the same options, network scale and code."""
+    return json.dumps({"options": options, "scale": scale, "code": code}, sort_keys=True, default=list)
 
 
 def summarise(report: dict, wall: float, load: tuple[float, float]) -> dict:
@@ -242,6 +255,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--size", type=int, default=96, help="working longest side")
     parser.add_argument("--iterations", type=int, default=100, help="first frame (and every independent frame)")
     parser.add_argument("--frame-iterations", type=int, default=20)
+    parser.add_argument("--content-weight", type=float, help="α; the package default when not given")
+    parser.add_argument("--tv-weight", type=float, help="γ; the package default when not given")
     parser.add_argument("--parts", default="table,sweep,scale", help="comma list of table, sweep, scale")
     parser.add_argument("--extra-frame-iterations", type=int, nargs="*", default=[],
                         help="also run the default row with these frame_iterations")
@@ -255,12 +270,16 @@ def main(argv: list[str] | None = None) -> int:
 
     common = {"weights": "random", "size": args.size, "iterations": args.iterations,
               "frame_iterations": args.frame_iterations}
+    for name in ("content_weight", "tv_weight"):  # random features need another balance (scripts/demo.sh)
+        if getattr(args, name) is not None:
+            common[name] = getattr(args, name)
+    code = code_version()
     results: dict = json.loads(args.results.read_text()) if args.results.exists() else {}
     parts = set(args.parts.split(","))
 
     def measure(name: str, changes: dict, scale: float = 1.0) -> dict:
         options = common | changes
-        key = run_key(options, scale)
+        key = run_key(options, scale, code)
         if key in results:
             log.info("%-28s cached: E_warp %.5f", name, results[key]["e_warp"])
             return results[key]
@@ -272,15 +291,18 @@ def main(argv: list[str] | None = None) -> int:
                 report, wall = stylise(args.clip, args.style, options)
         else:
             report, wall = stylise(args.clip, args.style, options)
-        summary = summarise(report, wall, (load_before, os.getloadavg()[0])) | {"name": name, "scale": scale,
-                                                                              "options": options}
+        summary = summarise(report, wall, (load_before, os.getloadavg()[0])) | {
+            "name": name, "scale": scale, "options": options, "code": code,
+            "tv_weight": report["config"].get("tv_weight")}
         results[key] = summary
         args.results.write_text(json.dumps(results, indent=1, default=list) + "\n")
         log.info("%-28s E_warp %.5f  δ %s  %.0f s", name, summary["e_warp"], summary["temporal_delta"], wall)
         return summary
 
     out: dict = {"command": "python scripts/temporal_table.py " + " ".join(argv or sys.argv[1:]),
-                 "common": common, "default_lambda": DEFAULT_LAMBDA}
+                 "code": code, "common": common, "default_lambda": DEFAULT_LAMBDA,
+                 "defaults": {"tv_weight": StyleOptions(weights="random").tv_weight,
+                              "frame_iterations": VideoOptions().frame_iterations}}
     table = {name: measure(name, changes) for name, changes in TABLE.items()}  # the baseline is always needed
     base = table["independent"]["e_warp"]
     print("\n## table\n\n" + table_markdown(table))

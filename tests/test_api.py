@@ -171,3 +171,13 @@ def test_coarse_to_fine_keeps_one_history_row_per_iteration_with_its_scale(rng):
     assert entry["scales"] == [[32, 24], [64, 48]]
     assert entry["iterations"] == 10 and len(entry["history"]) == 11
     assert [row[6] for row in entry["history"]] == [0] * 6 + [1] * 5
+
+
+def test_mixed_precision_runs_with_adam_and_is_refused_with_lbfgs(rng):
+    from vidstyle.errors import UsageError
+
+    out = vidstyle.stylize_image(smooth_image(rng, 32, 32), smooth_image(rng, 32, 32), weights="random",
+                                 size=32, iterations=3, optimizer="adam", precision="mixed")
+    assert out.shape == (32, 32, 3)
+    with pytest.raises(UsageError, match="--optimizer adam"):
+        StyleOptions(weights="random", precision="mixed", optimizer="lbfgs")

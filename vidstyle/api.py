@@ -56,6 +56,7 @@ def engine_for(network: tuple) -> Engine:
             style_layers=style_layers,
             style_layer_weights=layer_weights,
             precision=precision,
+            optimizer="adam",  # the engine holds the network; each optimize() call names its optimiser
         )
     )
 
