@@ -1063,6 +1063,24 @@ def md_optimizers(data: dict) -> list[str]:
     return lines
 
 
+def equal_time_line(size: str, s: dict) -> str:
+    """Which setting has the lowest loss after as much CPU time as Adam lr 6's whole run."""
+    budget = s["curves"]["adam_lr6"][CLOCK][-1]
+    rows = []
+    for c in s["curves"].values():
+        loss = loss_at(c, budget)
+        note = ""
+        if c[CLOCK][-1] < budget and c["stopped"] and c["stopped"] != "targets reached":
+            note = f" (stopped {c['stopped']} at {c[CLOCK][-1]:.0f} s)"
+        rows.append((loss, c["label"], note))
+    rows.sort()
+    best = rows[0]
+    return (f"**Lowest loss in the same time** at {size}² (the {budget:.0f} CPU s of Adam lr 6's "
+            f"{s['curves']['adam_lr6']['iterations']} iterations; starting loss {s['start_loss']:.6g}): "
+            + "; ".join(f"{label} {loss:.6g}{note}" for loss, label, note in rows)
+            + f". Best: **{best[1]}**.")
+
+
 def recommendation(eff: dict | None, opt: dict | None, tuning: dict | None) -> list[str]:
     lines = ["## 4. Recommendation", ""]
     if opt:
@@ -1119,6 +1137,8 @@ def recommendation(eff: dict | None, opt: dict | None, tuning: dict | None) -> l
             lines += [(f"**Optimiser.** No setting reached target (a) at {big}²: Adam lr 6's loss after "
                       f"{opt['iterations']} iterations ({s['targets']['a']:.6g}) is not below the starting loss "
                       f"({s['start_loss']:.6g}); compare the final losses in the table instead."), ""]
+        for size, v in opt["sizes"].items():
+            lines += [equal_time_line(size, v), ""]
         worst = max(abs(row["rel_diff_mixed_vs_float32"]) for v in opt["sizes"].values()
                     for row in v["precision_cmp"]["rows"])
         speed = s["precision_cmp"]["s_per_iteration"]
