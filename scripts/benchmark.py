@@ -1093,50 +1093,61 @@ def recommendation(eff: dict | None, opt: dict | None, tuning: dict | None) -> l
             return min(got) if got else None
 
         fa, fb = fastest("a"), fastest("b")
-        if fa:
-            name = fa[1]
+        key, fk = ("a", fa) if fa else ("b", fb)
+        if not fa:
+            lines += [(f"**Target (a) says nothing at {big}²**: Adam lr 6's loss after {opt['iterations']} iterations "
+                       f"({s['targets']['a']:.6g}) is not below the starting loss ({s['start_loss']:.6g}), so no "
+                       "setting can be said to reach it"
+                       + (" and target (b) is used below instead." if fb else ", nor target (b).")), ""]
+        if fk:
+            name = fk[1]
             c, r = s["curves"][name], s["reach"][name]
+            own = "adam_lr6" if key == "a" else "tutorial"
             lines.append(
-                f"**Optimiser.** At {big}² ({opt['precision']}) the fastest to target (a) is **{c['label']}**: "
-                f"{r['a'][CLOCK]:.1f} CPU s ({r['a']['seconds']:.1f} s wall), {r['a']['iteration']} iterations "
-                f"({r['a']['evaluations']} gradient evaluations), against {s['reach']['adam_lr6']['a'][CLOCK]:.1f} "
-                f"CPU s ({s['reach']['adam_lr6']['a']['iteration']} iterations) for Adam lr 6 itself"
-                + (f"; the fastest to target (b) is {s['curves'][fb[1]]['label']}, {fb[0]:.1f} CPU s." if fb else "."))
+                f"**Optimiser.** At {big}² ({opt['precision']}) the fastest to target ({key}) is **{c['label']}**: "
+                f"{r[key][CLOCK]:.1f} CPU s ({r[key]['seconds']:.1f} s wall), {r[key]['iteration']} iterations "
+                f"({r[key]['evaluations']} gradient evaluations), against {s['reach'][own][key][CLOCK]:.1f} "
+                f"CPU s ({s['reach'][own][key]['iteration']} iterations) for {s['curves'][own]['label']}, which "
+                "defines it"
+                + (f"; the fastest to target (b) is {s['curves'][fb[1]]['label']}, {fb[0]:.1f} CPU s."
+                   if key == "a" and fb else "."))
             others = []
             for k, v in opt["sizes"].items():
                 if k != big:
-                    got = fastest("a", v)
+                    got = fastest(key, v)
                     if got:
-                        others.append(f"at {k}² the fastest to (a) is {v['curves'][got[1]]['label']} ({got[0]:.1f} CPU s)")
+                        others.append(f"at {k}² the fastest to ({key}) is {v['curves'][got[1]]['label']} "
+                                      f"({got[0]:.1f} CPU s)")
             if others:
                 text = "; ".join(others)
                 lines[-1] += " " + text[0].upper() + text[1:] + "."
             lines.append("")
             lines.append(
-                f"**Iteration budget.** With {c['label']}, target (a) at {big}² is reached after "
-                f"{r['a']['iteration']} iterations"
-                + "".join(f"; at {k}²: {v['reach'][name]['a']['iteration'] if v['reach'][name]['a'] else 'not reached'}"
-                          for k, v in opt["sizes"].items() if k != big) + ".")
-            tl = s["tol"][name]
-            stop = tl["stop_at_1e-4"]
+                f"**Iteration budget.** With {c['label']}, target ({key}) at {big}² is reached after "
+                f"{r[key]['iteration']} iterations"
+                + "".join(f"; at {k}²: {v['reach'][name][key]['iteration'] if v['reach'][name][key] else 'not reached'}"
+                          for k, v in opt["sizes"].items() if k != big and name in v["reach"]) + ".")
             lines.append("")
+            stop = stop_iteration(c["loss"], 1e-4)
+            limit = tol_limit(c["loss"], r[key]["iteration"])
             text = f"**Early stop.** With {c['label']} at {big}², the default tol 1e-4 "
             if stop is None:
                 text += "never stops the run early."
             else:
                 text += (f"stops the run at iteration {stop}, at loss {c['loss'][stop]:.6g} (start "
-                         f"{c['loss'][0]:.6g}, target (a) {s['targets']['a']:.6g}). ")
-                if tl["limit_for_target_a"] is not None and tl["limit_for_target_a"] > 0:
-                    text += f"Any tol up to {tl['limit_for_target_a']:.2g} lets it reach target (a)."
-                elif tl["limit_for_target_a"] is not None:
-                    text += ("No tol > 0 lets it reach target (a): the loss rises in the first iterations, so "
-                             "the best loss is still the starting one when the rule first applies "
-                             f"(after {3 * 5} iterations), and the improvement it measures is 0.")
+                         f"{c['loss'][0]:.6g}, target ({key}) {s['targets'][key]:.6g}). ")
+            if limit > 0:
+                text += f" Any tol up to {limit:.2g} lets it reach target ({key})."
+            else:
+                text += (f" No tol > 0 lets it reach target ({key}): its loss rises in the first iterations, so the "
+                         "best loss is still the starting one when the rule first applies (after 15 iterations), "
+                         "and the improvement it measures is 0.")
+            lr6 = s["curves"]["adam_lr6"]["loss"]
+            stop6 = stop_iteration(lr6, 1e-4)
+            if name != "adam_lr6" and stop6 is not None:
+                text += (f" (Adam lr 6 with tol 1e-4 stops at iteration {stop6}, loss {lr6[stop6]:.6g} against "
+                         f"{lr6[0]:.6g} at the start.)")
             lines += [text, ""]
-        else:
-            lines += [(f"**Optimiser.** No setting reached target (a) at {big}²: Adam lr 6's loss after "
-                      f"{opt['iterations']} iterations ({s['targets']['a']:.6g}) is not below the starting loss "
-                      f"({s['start_loss']:.6g}); compare the final losses in the table instead."), ""]
         for size, v in opt["sizes"].items():
             lines += [equal_time_line(size, v), ""]
         worst = max(abs(row["rel_diff_mixed_vs_float32"]) for v in opt["sizes"].values()

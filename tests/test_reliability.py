@@ -41,7 +41,7 @@ from vidstyle.video import frame_name, iter_frames, list_frames, probe
 from vidstyle.workdir import LOCK, MANIFEST, WorkDir
 
 FRAMES = 8  # for the signal tests: enough that a run is still busy when the first frame lands
-SLOW = ("--frame-iterations", "60")  # later frames slow enough that the signal lands mid-run
+SLOW = ("--frame-iterations", "100", "--tol", "0")  # later frames slow enough that the signal lands mid-run
 
 
 @pytest.fixture
