@@ -308,6 +308,10 @@ def start_backend(args: argparse.Namespace) -> None:
     from . import device
 
     device.select(args.device)
+    # The network's weights never change in a vidstyle process, so oneDNN may keep them in its
+    # own layout: 0.73 against 0.64 of the matrix product's GFLOP/s at 256² (docs/BENCHMARKS.md).
+    # Not set by the library: a program that also trains models must not get it by importing us.
+    os.environ.setdefault("TF_ONEDNN_ASSUME_FROZEN_WEIGHTS", "1")
     if not args.debug:
         os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
         from .backend import import_quietly
