@@ -232,10 +232,11 @@ def _adam(engine: Engine, o: StyleOptions, x0, targets, iterations, tol, on_iter
     good_x, retries = x, 0
     m, v, t = ops.zeros_like(x), ops.zeros_like(x), ops.convert_to_tensor(0.0)
     history: list[np.ndarray] = []
+    totals: list[float] = []
     busy = 0.0
     k = 0
+    hyper = ops.convert_to_tensor(np.array([lr, o.beta1, o.beta2, o.eps], np.float32))
     while k < iterations:
-        hyper = ops.convert_to_tensor(np.array([lr, o.beta1, o.beta2, o.eps], np.float32))
         tick = time.perf_counter()
         x_next, m, v, t, terms = engine._adam(x, m, v, t, hyper, engine.params, *targets.args())
         terms = backend.to_numpy(terms)  # terms of x (before this update)
@@ -245,14 +246,16 @@ def _adam(engine: Engine, o: StyleOptions, x0, targets, iterations, tol, on_iter
             if retries > MAX_RETRIES:
                 raise OptimizationError(f"non-finite loss at iteration {k} after {MAX_RETRIES} retries with smaller steps")
             lr /= 2
+            hyper = ops.convert_to_tensor(np.array([lr, o.beta1, o.beta2, o.eps], np.float32))
             log.warning("non-finite loss at iteration %d: retrying from the last finite image with lr %g", k, lr)
             x, m, v, t = good_x, ops.zeros_like(x), ops.zeros_like(x), ops.convert_to_tensor(0.0)
             continue
         good_x = x
         history.append(terms)
+        totals.append(float(terms[:, 4].sum()))
         if on_iteration:
             on_iteration(k, terms, x)
-        if should_stop([h[:, 4].sum() for h in history], tol):
+        if should_stop(totals, tol):
             break
         x, k = x_next, k + 1
     else:
@@ -286,15 +289,17 @@ def _lbfgs(engine: Engine, o: StyleOptions, x0, targets, iterations, tol, on_ite
     if "terms" not in last:
         raise OptimizationError("non-finite loss at the starting image")
     history = [last["terms"]]
+    totals = [float(last["terms"][:, 4].sum())]
     if on_iteration:
         on_iteration(0, last["terms"], last["x"])
 
     def callback(intermediate_result) -> None:
         # The accepted point is the last one evaluated by the line search.
         history.append(last["terms"])
+        totals.append(float(last["terms"][:, 4].sum()))
         if on_iteration:
             on_iteration(len(history) - 1, last["terms"], last["x"])
-        if should_stop([h[:, 4].sum() for h in history], tol):
+        if should_stop(totals, tol):
             raise StopIteration
 
     if iterations > 0:
