@@ -260,8 +260,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--parts", default="table,sweep,scale", help="comma list of table, sweep, scale")
     parser.add_argument("--extra-frame-iterations", type=int, nargs="*", default=[],
                         help="also run the default row with these frame_iterations")
+    parser.add_argument("--extra-lambdas", type=float, nargs="*", default=[],
+                        help="with --extra-frame-iterations: these λ too")
     parser.add_argument("--fixed-delta", action="store_true",
                         help="scale check: also run each k with the δ of k = 1 (what an absolute weight would do)")
+    parser.add_argument("--scale-baselines", action="store_true",
+                        help="scale check: also run the independent baseline at each k (E_warp / independent)")
     parser.add_argument("--results", type=Path, default=ROOT / "docs" / "temporal_runs.json")
     parser.add_argument("--docs", type=Path, default=ROOT / "docs")
     args = parser.parse_args(argv)
@@ -348,10 +352,18 @@ def main(argv: list[str] | None = None) -> int:
                 if k != 1.0:  # λ chosen so that this network's calibration gives k = 1's δ
                     lam = DEFAULT_LAMBDA * delta_1 / scaled[k]["temporal_delta"]
                     fixed[k] = measure(f"scale k = {k:g}, δ of k = 1", {"temporal_weight": lam}, scale=k)
+        baselines = {1.0: table["independent"]} if args.scale_baselines else {}
+        for k in SCALES if args.scale_baselines else ():
+            if k != 1.0:
+                baselines[k] = measure(f"independent, k = {k:g}", {"independent": True}, scale=k)
         restored = feature_ratios(engine, probe, reference)
         if any(abs(v - 1) > 1e-5 for v in restored.values()):
             raise RuntimeError(f"the network was not restored: {restored}")
         print("\n## scale check\n\n" + scale_markdown(scaled, checks))
+        for k, r in sorted(baselines.items()):
+            print(f"k = {k:g}: independent E_warp {r['e_warp']:.5f}; default / independent "
+                  f"{scaled[k]['e_warp'] / r['e_warp']:.3f}; style (frames 1-29) independent "
+                  f"{r['mean_final_later']['style']:.4g}")
         for k, r in fixed.items():
             print(f"k = {k:g} with k = 1's δ ({r['temporal_delta']:.4g}): E_warp {r['e_warp']:.5f} "
                   f"({r['e_warp'] / scaled[1.0]['e_warp']:.3f} × k = 1), max/median pair {pair_stats(r['pairs'])[2]:.2f}")
@@ -360,17 +372,22 @@ def main(argv: list[str] | None = None) -> int:
                                      "max_over_median": pair_stats(r["pairs"])[2],
                                      "initial_first": r["initial_first"], "mean_final_later": r["mean_final_later"]}
                                  for k, r in scaled.items()},
+                        "independent": {k: {"e_warp": r["e_warp"], "ratio": scaled[k]["e_warp"] / r["e_warp"]}
+                                        for k, r in baselines.items()},
                         "fixed_delta": {k: {"e_warp": r["e_warp"], "delta": r["temporal_delta"],
                                             "max_over_median": pair_stats(r["pairs"])[2]} for k, r in fixed.items()}}
 
     for fi in args.extra_frame_iterations:
-        r = measure(f"default, frame_iterations={fi}", {"frame_iterations": fi})
-        print(f"\nframe_iterations={fi}: E_warp {r['e_warp']:.5f} ({r['e_warp'] / base:.3f} × independent), "
-              f"max/median pair {pair_stats(r['pairs'])[2]:.2f}, {r['seconds_per_frame']:.2f} s/frame, "
-              f"style {r['mean_final_later']['style']:.4g}, content {r['mean_final_later']['content']:.4g}")
-        out.setdefault("frame_iterations", {})[fi] = {"e_warp": r["e_warp"], "ratio": r["e_warp"] / base,
-                                                      "max_over_median": pair_stats(r["pairs"])[2],
-                                                      "mean_final_later": r["mean_final_later"]}
+        for lam in [DEFAULT_LAMBDA] + [l for l in args.extra_lambdas if l != DEFAULT_LAMBDA]:
+            changes = {"frame_iterations": fi} | ({} if lam == DEFAULT_LAMBDA else {"temporal_weight": lam})
+            r = measure(f"λ = {lam:g}, frame_iterations={fi}", changes)
+            print(f"\nframe_iterations={fi}, λ = {lam:g}: E_warp {r['e_warp']:.5f} ({r['e_warp'] / base:.3f} × independent), "
+                  f"max/median pair {pair_stats(r['pairs'])[2]:.2f}, {r['seconds_per_frame']:.2f} s/frame, "
+                  f"style {r['mean_final_later']['style']:.4g}, content {r['mean_final_later']['content']:.4g}, "
+                  f"temporal {r['mean_final_later']['temporal']:.4g}")
+            out.setdefault("frame_iterations", {}).setdefault(fi, {})[lam] = {
+                "e_warp": r["e_warp"], "ratio": r["e_warp"] / base, "max_over_median": pair_stats(r["pairs"])[2],
+                "seconds_per_frame": r["seconds_per_frame"], "mean_final_later": r["mean_final_later"]}
 
     (args.docs / "temporal_summary.json").write_text(json.dumps(out, indent=1, default=list) + "\n")
     return 0

@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
 # Install into .venv and run the test suite: everything under TensorFlow, then the backend-neutral
-# core (losses, API, flow, pipeline) again under JAX. Extra arguments go to both pytest runs.
+# core (losses, the compiled steps through the API, flow, the temporal terms) again under JAX.
+# Extra arguments go to both pytest runs.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 export TF_CPP_MIN_LOG_LEVEL=2
 .venv/bin/python -m pytest -q -p no:cacheprovider "$@"
 KERAS_BACKEND=jax .venv/bin/python -m pytest -q -p no:cacheprovider \
-  tests/test_losses.py tests/test_api.py tests/test_flow.py tests/test_pipeline.py "$@"
+  tests/test_losses.py tests/test_api.py tests/test_flow.py \
+  tests/test_pipeline.py -k "not round_trip and not folder and not resumed and not scene_cut" "$@"

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -84,11 +85,18 @@ def assert_one_error_line(err: str) -> str:
     return lines[-1]
 
 
+def _default_sigint() -> None:
+    # A shell starts background jobs with SIGINT ignored, and the child would inherit that (then
+    # Python installs no KeyboardInterrupt handler): give the run the disposition a terminal has.
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def cli_process(*args: str | Path, cwd: Path, **kwargs) -> subprocess.Popen:
     """`python -m vidstyle stylize ...` as a real process (stderr piped)."""
     return subprocess.Popen(
         [sys.executable, "-m", "vidstyle", "stylize", *FAST, *map(str, args)],
-        cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, **kwargs,
+        cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        preexec_fn=_default_sigint, **kwargs,
     )
 
 
