@@ -50,7 +50,7 @@ sys.path.insert(0, str(ROOT))
 import numpy as np
 
 SECTIONS = ("efficiency", "tuning", "optimizers")
-DEFAULT_SECTIONS = SECTIONS
+DEFAULT_SECTIONS = ("efficiency", "optimizers")  # tuning: opt-in (fresh processes, several minutes)
 FLOP_PER_PIXEL = 1.48e6  # forward + input gradient up to block5_conv2, per iteration (METHOD.md 6)
 MATMUL_N = 4096
 RANDOM_SEED_OTHER = 99  # a second random network, for the tuning section's correctness check
@@ -484,7 +484,7 @@ TUNING_VARIANTS = (  # label, environment changes, (intra-op, inter-op) threads
     ("TF_ENABLE_ONEDNN_OPTS=0 (Eigen kernels)", {"TF_ENABLE_ONEDNN_OPTS": "0"}, None),
     ("TF_ONEDNN_ASSUME_FROZEN_WEIGHTS=1", {"TF_ONEDNN_ASSUME_FROZEN_WEIGHTS": "1"}, None),
     ("TF_ONEDNN_THREADPOOL_USE_CALLER_THREAD=1", {"TF_ONEDNN_THREADPOOL_USE_CALLER_THREAD": "1"}, None),
-    ("both of the above", {"TF_ONEDNN_ASSUME_FROZEN_WEIGHTS": "1", "TF_ONEDNN_THREADPOOL_USE_CALLER_THREAD": "1"}, None),
+    ("ASSUME_FROZEN_WEIGHTS=1 + USE_CALLER_THREAD=1", {"TF_ONEDNN_ASSUME_FROZEN_WEIGHTS": "1", "TF_ONEDNN_THREADPOOL_USE_CALLER_THREAD": "1"}, None),
     ("ONEDNN_DEFAULT_FPMATH_MODE=BF16", {"ONEDNN_DEFAULT_FPMATH_MODE": "BF16"}, None),
 )
 
@@ -1300,7 +1300,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="smaller sizes and fewer iterations (a few minutes)")
     parser.add_argument("--sections", default=",".join(DEFAULT_SECTIONS),
-                        help=f"comma-separated, of {', '.join(SECTIONS)} (default: all)")
+                        help=f"comma-separated, of {', '.join(SECTIONS)} (default: {','.join(DEFAULT_SECTIONS)})")
     parser.add_argument("--out", default=str(ROOT / "docs"), help="folder for BENCHMARKS.md and bench_*.json")
     parser.add_argument("--precision", default="float32", choices=("float32", "mixed"),
                         help="precision of the optimiser curves (Adam lr 6 is also run in the other one)")
