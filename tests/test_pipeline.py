@@ -129,19 +129,23 @@ def test_temporal_term_has_a_gradient(rng):
 
 
 def test_prev_warped_init_follows_the_flow_and_falls_back_to_content():
-    h, w = 8, 10
+    h, w = 8, 14
     content = np.full((h, w, 3), 10, np.uint8)
-    previous = np.tile(np.arange(w, dtype=np.uint8)[None, :, None] * 20, (h, 1, 3))
+    previous = np.tile(np.arange(w, dtype=np.uint8)[None, :, None] * 15, (h, 1, 3))
     flow = np.zeros((h, w, 2), np.float32)
     flow[..., 0] = 1.0  # pixel x of frame t was at x + 1 in frame t-1
-    weights = np.ones((h, w), np.float32)
-    weights[:, :3] = 0.0  # occluded: start from the content there
-    pair = FlowPair(flow, -flow, weights, weights > 0)
+    consistent = np.ones((h, w), bool)
+    consistent[:, :3] = False  # disoccluded: start from the content there
+    weights = consistent.astype(np.float32)
+    weights[:, 3:6] = 0.0  # e.g. a motion boundary: no temporal weight, but not disoccluded
+    pair = FlowPair(flow, -flow, weights, consistent)
     frame = SourceFrame(5, 5, content, {1: pair}, cut=False)
     out = temporal_inputs(frame, {4: previous}, [1], "prev-warped")
-    np.testing.assert_allclose(out.init[:, 3:-1], previous[:, 4:].astype(np.float32))
-    np.testing.assert_allclose(out.init[:, :3], 10.0)
-    assert out.weights[0, :, :3].max() == 0 and out.weights[0, :, 3:].min() == 1
+    np.testing.assert_allclose(out.init[:, 6:-1], previous[:, 7:].astype(np.float32), atol=1e-3)
+    np.testing.assert_allclose(out.init[:, :1], 10.0, atol=1.0)
+    # The start follows the binary mask (softened), not c: columns 4-5 start warped although c = 0.
+    np.testing.assert_allclose(out.init[:, 4:6], previous[:, 5:7].astype(np.float32), rtol=0.02)
+    assert out.weights[0, :, :6].max() == 0 and out.weights[0, :, 6:].min() == 1
 
 
 def test_joint_window_couples_neighbours_through_the_warp(rng):

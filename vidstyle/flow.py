@@ -28,6 +28,7 @@ from .errors import InputError, UsageError
 
 FLOW_METHODS = ("dis", "farneback")
 WEIGHT_SIGMA = 0.8  # px, the blur that keeps c soft (METHOD.md 4)
+MOTION_BOUNDARY_WEIGHT = 0.5  # c on motion boundaries, where METHOD.md 4 has 0 (see _reliability)
 
 # DIS preset MEDIUM: on a blurred random texture translated by up to 22 px (256x256), its mean
 # end-point error was 0.03 px against 0.13 (FAST) and 0.11 (ULTRAFAST), and FAST/ULTRAFAST lost
@@ -144,12 +145,23 @@ def motion_boundary(flow_bwd: np.ndarray) -> np.ndarray:
 def occlusion_weights(
     flow_bwd: np.ndarray, flow_fwd: np.ndarray, sigma: float = WEIGHT_SIGMA
 ) -> np.ndarray:
-    """Soft weight c in [0, 1]: consistent, not a motion boundary, blurred (METHOD.md 4)."""
-    return _soften(consistency_mask(flow_bwd, flow_fwd) & ~motion_boundary(flow_bwd), sigma)
+    """Soft weight c in [0, 1]: consistent, halved on motion boundaries, blurred (METHOD.md 4)."""
+    return _soften(_reliability(consistency_mask(flow_bwd, flow_fwd), motion_boundary(flow_bwd)), sigma)
+
+
+def _reliability(consistent: np.ndarray, boundary: np.ndarray) -> np.ndarray:
+    """1 where consistent, MOTION_BOUNDARY_WEIGHT there on a motion boundary, 0 where not consistent.
+
+    METHOD.md 4 (after Ruder et al.) sets c = 0 on motion boundaries too. Measured on the sample
+    clip, that left 85-90 % of the worst pairs' warping error on those 5-8 % of the pixels, which
+    then had no temporal term at all: the worst pair was 5.9x the median pair with c = 0 there,
+    1.4x with 0.5 and with 1 (docs/TEMPORAL.md). Half keeps some freedom where the flow is least sure.
+    """
+    return np.where(consistent, np.where(boundary, MOTION_BOUNDARY_WEIGHT, 1.0), 0.0).astype(np.float32)
 
 
 def _soften(reliable: np.ndarray, sigma: float) -> np.ndarray:
-    """Binary reliability to soft weights in [0, 1]; replicate border so edges are not darkened."""
+    """Reliability in [0, 1] to soft weights; replicate border so edges are not darkened."""
     weights = reliable.astype(np.float32)
     if sigma > 0:
         weights = cv2.GaussianBlur(weights, (0, 0), sigma, borderType=cv2.BORDER_REPLICATE)
@@ -171,6 +183,15 @@ class FlowPair:
     weights: np.ndarray  # (H, W) float32 soft c
     mask: np.ndarray  # (H, W) bool binary M_t
     photo_ratio: float = float("nan")
+
+    def start_weights(self) -> np.ndarray:
+        """(H, W, 1) blend of the warped previous frame into the start: soft M_t, not c.
+
+        Motion boundaries keep the warped pixels: they are not disoccluded, only less certain, and
+        starting them from the unstylised content left seams that the frame's few iterations
+        (with no temporal term there) never closed; they were the worst pairs' error (docs/TEMPORAL.md).
+        """
+        return _soften(self.mask, WEIGHT_SIGMA)[..., None]
 
 
 def _both_flows(
@@ -201,7 +222,7 @@ def flow_pair(prev_rgb: np.ndarray, cur_rgb: np.ndarray, method: str = "dis") ->
     """Both flows of (t-1, t) with the soft weights c and the binary mask M_t."""
     flow_bwd, flow_fwd = _both_flows(prev_rgb, cur_rgb, method)
     mask = consistency_mask(flow_bwd, flow_fwd)
-    weights = _soften(mask & ~motion_boundary(flow_bwd), WEIGHT_SIGMA)
+    weights = _soften(_reliability(mask, motion_boundary(flow_bwd)), WEIGHT_SIGMA)
     ratio = _photo_ratio(prev_rgb, cur_rgb, flow_bwd)
     return FlowPair(flow_bwd, flow_fwd, weights, mask, ratio)
 

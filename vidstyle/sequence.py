@@ -177,10 +177,10 @@ def _chained_start(window: list[SourceFrame], history: dict[int, np.ndarray], of
             pair = frame.pairs[1]
             chain_idx[slot], chain_taps[slot] = bilinear_taps(pair.flow_bwd)
             chain_w[slot, ..., 0] = pair.weights
-            c = pair.weights[..., None]
             previous = starts[-1]
             if init_mode == "prev-warped":  # the chain of warps of the last finished frame
-                inputs.init = c * warp(previous, pair.flow_bwd) + (1.0 - c) * frame.content.astype(np.float32)
+                m = pair.start_weights()
+                inputs.init = m * warp(previous, pair.flow_bwd) + (1.0 - m) * frame.content.astype(np.float32)
             elif init_mode == "prev":
                 inputs.init = previous
         starts.append(inputs.init)

@@ -145,9 +145,9 @@ def temporal_inputs(
     init = content
     if not frame.cut and 1 in frame.pairs and frame.position - 1 in history:
         if init_mode == "prev-warped":
-            # Where the flow cannot be trusted (c = 0) start from the content, not smeared pixels.
-            c = frame.pairs[1].weights[..., None]
-            init = c * warped[sorted(offsets).index(1)] + (1.0 - c) * content
+            # Disoccluded pixels start from the content, not smeared pixels.
+            m = frame.pairs[1].start_weights()
+            init = m * warped[sorted(offsets).index(1)] + (1.0 - m) * content
         elif init_mode == "prev":
             init = history[frame.position - 1].astype(np.float32)
     return TemporalInputs(warped, weights, init)
