@@ -9,6 +9,8 @@
 # Budget: the whole script stays under GPU_CHECK_SECONDS (default 285 s, under 5 minutes on an
 # H100); the tests get at most TEST_SECONDS (default 100 s; 0 skips them), the benchmark what is
 # left; BENCH_ARGS adds arguments to gpu_bench.py (a rerun of some sections: --skip matmul,...).
+# QUALITY_SECONDS > 0 then runs scripts/gpu_quality.py (issue 5's iteration counts) for that long,
+# outside the 5-minute budget of the check itself; QUALITY_ARGS adds arguments to it.
 # When $OUT is set, gpu_table.md, gpu_bench.json and gpu_check.log are written there.
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -140,5 +142,18 @@ timeout --kill-after=5 $((remaining - 5)) "$PY" "${BENCH[@]}"
 BENCH_RC=$?
 [ "$BENCH_RC" = 124 ] && echo "benchmark: stopped at its time limit (rows done so far are in \$OUT/gpu_table.md)"
 
-say "done: tests exit $TEST_RC, benchmark exit $BENCH_RC"
-[ "$TEST_RC" = 0 ] && [ "$BENCH_RC" = 0 ]
+# --- 5. optional: iterations to quality (not part of the 5-minute check) ---------------------
+QUALITY_RC=0
+QUALITY_SECONDS=${QUALITY_SECONDS:-0}
+if [ "$QUALITY_SECONDS" -gt 0 ]; then
+  say "quality measurements (rows start during $QUALITY_SECONDS s; stopped at $((QUALITY_SECONDS + 60)) s)"
+  QUALITY=(scripts/gpu_quality.py --device "$DEVICE" --budget "$QUALITY_SECONDS")
+  [ "$QUICK" = 1 ] && QUALITY+=(--quick)
+  [ -n "${OUT:-}" ] && QUALITY+=(--out "$OUT")
+  read -r -a QEXTRA <<< "${QUALITY_ARGS:-}"
+  timeout --kill-after=5 $((QUALITY_SECONDS + 60)) "$PY" "${QUALITY[@]}" "${QEXTRA[@]}"
+  QUALITY_RC=$?
+fi
+
+say "done: tests exit $TEST_RC, benchmark exit $BENCH_RC, quality exit $QUALITY_RC"
+[ "$TEST_RC" = 0 ] && [ "$BENCH_RC" = 0 ] && [ "$QUALITY_RC" = 0 ]
