@@ -150,8 +150,8 @@ def optimizers(out: Out, quick: bool, clock) -> None:
     settings = [
         ("tutorial", "TF tutorial: Adam lr 0.02, β1 0.99, ε 0.1 on [0,1] (lr 5.1, ε 0.1/255 here)",
          {"lr": 0.02 * 255, "beta1": 0.99, "eps": 0.1 / 255}),
-        ("adam_lr2", "Adam lr 2 (default)", {"lr": 2.0}),
-        ("adam_lr1", "Adam lr 1", {"lr": 1.0}),
+        ("adam_lr2", "Adam lr 2", {"lr": 2.0}),
+        ("adam_lr1", "Adam lr 1 (default)", {"lr": 1.0}),
         ("adam_lr4", "Adam lr 4", {"lr": 4.0}),
         ("lbfgs", "L-BFGS-B (SciPy, maxcor 10)", {"optimizer": "lbfgs"}),
     ]
@@ -269,9 +269,9 @@ def budgets(out: Out, quick: bool, clock) -> None:
     d = VideoOptions().frame_iterations
     runs = [
         ("default", f"defaults (frame-iterations {d}, tol 1e-4)", {}),
-        ("no_stop", f"frame-iterations {d}, tol 0 (no early stop)", {"tol": 0.0}),
         ("x5", f"frame-iterations {5 * d}, tol 0 (5×)", {"frame_iterations": 5 * d, "tol": 0.0}),
         ("x10", f"frame-iterations {10 * d}, tol 0 (10×)", {"frame_iterations": 10 * d, "tol": 0.0}),
+        ("no_stop", f"frame-iterations {d}, tol 0 (no early stop)", {"tol": 0.0}),
         ("x10_cold", f"10×, tol 0, init content (no warm start)",
          {"frame_iterations": 10 * d, "tol": 0.0, "init_mode": "content"}),
     ]

@@ -34,7 +34,7 @@ class StyleOptions:
     style_scale: float = 1.0
     preserve_colors: bool = False
     optimizer: str = "adam"  # measured fastest to a target loss (docs/DEFAULTS.md)
-    lr: float = 2.0  # Adam step on the 0-255 scale (the source report used 6)
+    lr: float = 1.0  # Adam step on the 0-255 scale (the source report used 6; docs/DEFAULTS.md)
     beta1: float = 0.9
     beta2: float = 0.999
     eps: float = 1e-8
