@@ -74,16 +74,20 @@ class StopAfter:
             raise KeyboardInterrupt
 
 
-def test_resumed_run_equals_uninterrupted_run(tmp_path, style_png):
+@pytest.mark.parametrize("batch", [1, 2])
+def test_resumed_run_equals_uninterrupted_run(tmp_path, style_png, batch):
     clip = write_clip(tmp_path / "in.mp4", make_frames(6, 64, 48), 10)
-    whole = vidstyle.stylize_video(clip, style_png, tmp_path / "whole", **FAST)
+    fast = FAST | {"batch": batch}  # batch 2: windows [0] [1 2] [3 4] [5], stopped after [1 2]
+    whole = vidstyle.stylize_video(clip, style_png, tmp_path / "whole", **fast)
     with pytest.raises(Interrupted, match="run the same command again"):
-        vidstyle.stylize_video(clip, style_png, tmp_path / "parts", progress=StopAfter(3), **FAST)
+        vidstyle.stylize_video(clip, style_png, tmp_path / "parts", progress=StopAfter(3), **fast)
     kept = {p: p.stat().st_mtime_ns for p in (tmp_path / "parts").glob("frame_*.png")}
     assert len(kept) == 3
     with pytest.raises(UsageError, match="--restart"):
-        vidstyle.stylize_video(clip, style_png, tmp_path / "parts", **(FAST | {"frame_iterations": 3}))
-    resumed = vidstyle.stylize_video(clip, style_png, tmp_path / "parts", **FAST)
+        vidstyle.stylize_video(clip, style_png, tmp_path / "parts", **(fast | {"frame_iterations": 3}))
+    preview = tmp_path / "preview.jpg"
+    resumed = vidstyle.stylize_video(clip, style_png, tmp_path / "parts", preview=str(preview), **fast)
+    assert preview.stat().st_size > 0  # the preview works with windows too
     assert all(p.stat().st_mtime_ns == t for p, t in kept.items())  # no finished frame redone
     a, b = list_frames(tmp_path / "whole"), list_frames(tmp_path / "parts")
     assert len(a) == len(b) == 6 and len(resumed["frames"]) == 6
@@ -163,6 +167,12 @@ def test_joint_window_couples_neighbours_through_the_warp(rng):
     pull = 2 * delta * (content[1] - content[0]) / content[0].size
     np.testing.assert_allclose((g_on - g_off)[1], pull, rtol=1e-3, atol=1e-4 * np.abs(pull).max())
     np.testing.assert_allclose((g_on - g_off)[0], -pull, rtol=1e-3, atol=1e-4 * np.abs(pull).max())
+    # Adam's step pulls frame b only, never b-1 back (docs/BATCH.md): frame 0 moves as without δ.
+    adam = StyleOptions(weights="random", optimizer="adam")
+    steps = {d: engine.optimize(content, engine.targets(content, grams, (1e4, 1e-2, 0, d), chain=chain), 3, 0.0,
+                                options=adam).image for d in (0.0, delta)}
+    np.testing.assert_allclose(steps[delta][0], steps[0.0][0], atol=1e-3)
+    assert np.abs(steps[delta][1] - steps[0.0][1]).max() > 0.5
 
 
 def test_batch_windows_run_with_one_trace_per_window_size(tmp_path, style_png):
