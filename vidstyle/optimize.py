@@ -8,7 +8,6 @@ frame to the next of the same size.
 
 from __future__ import annotations
 
-import functools
 import logging
 import time
 from collections.abc import Callable, Sequence
@@ -52,11 +51,12 @@ class Targets:
     chain_idx: object  # (B, H*W, 4) bilinear taps warping frame b-1 of the batch into frame b
     chain_taps: object  # (B, H*W, 4) their weights
     chain_weights: object  # (B, H, W, 1) c of that in-batch coupling (zero for b = 0)
+    stiffness: object  # (B,) multiplies each frame's temporal term in the objective (not the report)
     coeffs: object  # (4,) α, β, γ, δ
 
     def args(self) -> tuple:
         return (self.content, self.style, self.warped, self.temporal_weights,
-                self.chain_idx, self.chain_taps, self.chain_weights, self.coeffs)
+                self.chain_idx, self.chain_taps, self.chain_weights, self.stiffness, self.coeffs)
 
 
 @dataclass
@@ -85,8 +85,8 @@ class Engine:
         self.params = self.extractor.params()
         layer_weights = options.layer_weights
 
-        def loss(x, params, content_t, style_t, warped, temporal_w, chain_idx, chain_taps, chain_w, coeffs,
-                 forward_only=False):
+        def loss(x, params, content_t, style_t, warped, temporal_w, chain_idx, chain_taps, chain_w, stiffness,
+                 coeffs):
             feats = self.extractor(params, x)
             c_rep = sum(content_report(feats[n], t) for n, t in zip(content_layers, content_t))
             c_obj = sum(content_objective(feats[n], t) for n, t in zip(content_layers, content_t))
@@ -98,23 +98,18 @@ class Engine:
                 s_obj = s_obj + w * style_objective(g, target)
             t_rep = temporal_report(x, warped, temporal_w)
             # Joint window (--batch): frame b is coupled to frame b-1 of the same batch through a
-            # differentiable warp (zero weight for b = 0). Adam's step lets the pull act on frame b
-            # only (forward_only), as in the sequential method: letting frame b-1 be pulled back
-            # towards b too spread each window's error onto its seam with the finished frames
-            # (E_warp +26 % against batch 1; docs/BATCH.md). L-BFGS needs the exact gradient.
+            # differentiable warp, so the gradient reaches both (zero weight for b = 0).
             previous = ops.concatenate([x[:1], x[:-1]], axis=0)
-            if forward_only:
-                previous = ops.stop_gradient(previous)
             chained = ops.expand_dims(warp_taps(previous, chain_idx, chain_taps), 1)
             t_rep = t_rep + temporal_report(x, chained, ops.expand_dims(chain_w, 1))
             frame_total = (
-                coeffs[0] * c_obj + coeffs[1] * s_obj + coeffs[2] * tv_objective(x) + coeffs[3] * t_rep
+                coeffs[0] * c_obj + coeffs[1] * s_obj + coeffs[2] * tv_objective(x)
+                + coeffs[3] * stiffness * t_rep
             )
             terms = ops.stack([c_rep, s_rep, tv_report(x), t_rep, frame_total], axis=-1)
             return ops.sum(frame_total), terms
 
         value_and_grad = backend.value_and_grad(loss)
-        value_and_forward_grad = backend.value_and_grad(functools.partial(loss, forward_only=True))
 
         def evaluate(x, params, *targets):
             backend.count_trace("evaluate")
@@ -127,7 +122,7 @@ class Engine:
 
         def adam(x, m, v, t, hyper, params, *targets):
             backend.count_trace("adam")
-            (_, terms), grad = value_and_forward_grad(x, params, *targets)
+            (_, terms), grad = value_and_grad(x, params, *targets)
             lr, beta1, beta2, eps = hyper[0], hyper[1], hyper[2], hyper[3]
             t = t + 1.0
             m = beta1 * m + (1.0 - beta1) * grad
@@ -168,6 +163,7 @@ class Engine:
         warped: np.ndarray | None = None,
         temporal_weights: np.ndarray | None = None,
         chain: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None,
+        stiffness: np.ndarray | None = None,
     ) -> Targets:
         """Targets for a batch; absent temporal inputs become zero-weight slots of fixed shape,
         so that images, first frames and later frames all run the same compiled step."""
@@ -188,6 +184,7 @@ class Engine:
             chain_idx=tensor(chain[0], "int32"),
             chain_taps=tensor(chain[1], "float32"),
             chain_weights=tensor(chain[2], "float32"),
+            stiffness=tensor(np.ones(b, np.float32) if stiffness is None else np.asarray(stiffness, np.float32)),
             coeffs=tensor(np.asarray(coeffs, np.float32)),
         )
 

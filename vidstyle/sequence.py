@@ -121,7 +121,11 @@ def stylize_sequence(
 
         def targets_at(size: tuple[int, int]):
             if size == (w, h):
-                return engine.targets(targets_rgb, grams, coeffs, warped, weights, chain)
+                # A window is a chain of springs anchored at the finished frames: the pair (b-1, b)
+                # holds the pull of frames b..B-1, so its stiffness is scaled by their number and
+                # every pair stretches about as much as one sequential pair (docs/BATCH.md).
+                stiffness = None if warped is None else np.arange(len(window), 0, -1, dtype=np.float32)
+                return engine.targets(targets_rgb, grams, coeffs, warped, weights, chain, stiffness)
             # Coarser scales: temporal targets resized; the in-window chain only at full size.
             small = None if warped is None else [
                 np.stack([resize_batch(frames, *size) for frames in warped]),
