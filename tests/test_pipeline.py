@@ -183,6 +183,15 @@ def test_stiffness_scales_the_temporal_objective_not_the_report(rng):
     np.testing.assert_allclose(stiff[:, 4] - plain[:, 4], [delta * plain[0, 3], 0.0], rtol=1e-4, atol=1e-3)
 
 
+def test_window_seconds_are_shared_once_among_its_frames():
+    from vidstyle.optimize import Result
+    from vidstyle.report import frame_entries
+
+    result = Result(np.zeros((3, 8, 8, 3), np.float32), np.ones((2, 3, 5)), 1, 6.0, 5.0)
+    assert [e["seconds"] for e in frame_entries(result, 10)] == [2.0, 2.0, 2.0]
+    assert [e["seconds"] for e in frame_entries(result, 10, 2.5)] == [2.5, 2.5, 2.5]  # a share given
+
+
 def test_batch_windows_run_with_one_trace_per_window_size(tmp_path, style_png):
     frames = make_frames(7, 64, 48, seed=0) + make_frames(4, 64, 48, seed=5)[::-1]
     clip = write_clip(tmp_path / "cut.mp4", frames, 10)

@@ -20,7 +20,8 @@ def terms_dict(row: np.ndarray) -> dict[str, float]:
 
 
 def frame_entries(result: Result, first_index: int, seconds: float | None = None) -> list[dict]:
-    """One report entry per frame of a (batched) optimisation result."""
+    """One report entry per frame of a (batched) optimisation result; `seconds`, when given, is each
+    frame's share already (else the result's time is shared among its frames)."""
     entries = []
     count = result.history.shape[1]
     for b in range(count):
@@ -29,7 +30,7 @@ def frame_entries(result: Result, first_index: int, seconds: float | None = None
         entry = {
             "index": first_index + b,
             "iterations": result.iterations,
-            "seconds": (seconds if seconds is not None else result.seconds) / count,
+            "seconds": seconds if seconds is not None else result.seconds / count,  # given: per frame
             "initial": terms_dict(rows[0]),
             "final": terms_dict(rows[-1]),
             "history": history,
