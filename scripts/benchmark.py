@@ -1263,8 +1263,10 @@ ELSEWHERE = [  # issue 5's other measurements, made by other scripts (kept here 
     "- **Whole-clip busy share** (the report's `busy`): 0.976 at `--batch 1` and 0.984 at `--batch 4` on "
     "the sample clip with the defaults (`python scripts/batch_check.py`, docs/BATCH.md), 0.925 in the "
     "README's demo run (`bash scripts/demo.sh`, whose clip settings are lighter); target ≥ 0.9.",
-    "- **Precision**: `--precision mixed` at 128×96, 300 Adam iterations: 2.5× faster, final loss +0.66 % "
-    "(docs/DEFAULTS.md); not yet measured at 256², so not yet the default.",
+    "- **Precision**: `--precision mixed` against float32, 300 Adam iterations, final image scored in float32: "
+    "at 128×96 2.5× faster and +0.66 %; at 256² 2.56× faster and +0.35 % (default objective), 2.48× and "
+    "−0.22 % (random-weights balance) (`python scripts/precision_check.py`, docs/DEFAULTS.md). Within the 1 % "
+    "rule; not yet the default (docs/DEFAULTS.md says why and what is planned).",
     "",
 ]
 
