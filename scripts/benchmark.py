@@ -1263,6 +1263,9 @@ ELSEWHERE = [  # issue 5's other measurements, made by other scripts (kept here 
     "- **Whole-clip busy share** (the report's `busy`): 0.976 at `--batch 1` and 0.984 at `--batch 4` on "
     "the sample clip with the defaults (`python scripts/batch_check.py`, docs/BATCH.md), 0.925 in the "
     "README's demo run (`bash scripts/demo.sh`, whose clip settings are lighter); target ≥ 0.9.",
+    "- **Coarse-to-fine** at 512×384 (the sample enlarged), 300 iterations per scale, mixed precision, random-weights "
+    "balance (`python scripts/scales_check.py`): `--scales 2` needed 226.9 s to reach the single scale's final loss, "
+    "which took 171.6 s; `--scales 3` never reached it. Coarse-to-fine stays off (docs/DEFAULTS.md).",
     "- **Precision**: `--precision mixed` against float32, 300 Adam iterations, final image scored in float32: "
     "at 128×96 2.5× faster and +0.66 %; at 256² 2.56× faster and +0.35 % (default objective), 2.48× and "
     "−0.22 % (random-weights balance) (`python scripts/precision_check.py`, docs/DEFAULTS.md). Within the 1 % "

@@ -193,7 +193,7 @@ def validate_video(v: VideoOptions) -> None:
 # Bundles of settings for users who do not want to tune (docs/DEFAULTS.md says which measurement
 # chose each). Explicit options win over a preset's.
 PRESETS: dict[str, dict] = {
-    "fast": {"iterations": 150, "frame_iterations": 20, "tol": 1e-3, "scales": 2, "precision": "mixed"},
+    "fast": {"iterations": 150, "frame_iterations": 20, "tol": 1e-3, "precision": "mixed"},
     "balanced": {},  # the defaults
     "quality": {"iterations": 1000, "frame_iterations": 150, "tol": 1e-5, "scales": 1},
 }
