@@ -109,8 +109,9 @@ def cpu_model() -> str:
 class Report:
     """Markdown sections and a JSON record, printed as they are finished and saved after each row."""
 
-    def __init__(self, out: str | None):
+    def __init__(self, out: str | None, table: str = "gpu_table.md", record: str = "gpu_bench.json"):
         self.out = Path(out) if out else None
+        self.names = (table, record)
         if self.out:
             self.out.mkdir(parents=True, exist_ok=True)
         self.lines: list[str] = []
@@ -134,8 +135,8 @@ class Report:
     def save(self) -> None:
         if not self.out:
             return
-        (self.out / "gpu_table.md").write_text("\n".join(self.lines) + "\n")
-        (self.out / "gpu_bench.json").write_text(json.dumps(self.data, indent=1, default=str) + "\n")
+        (self.out / self.names[0]).write_text("\n".join(self.lines) + "\n")
+        (self.out / self.names[1]).write_text(json.dumps(self.data, indent=1, default=str) + "\n")
 
 
 class Clock:

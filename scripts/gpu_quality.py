@@ -40,6 +40,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from gpu_bench import Report  # noqa: E402 - scripts/ is on sys.path when run as a script
+
 RANDOM_BALANCE = {"content_weight": 1e3, "tv_weight": 30.0}  # docs/DEFAULTS.md: random weights
 WITHIN = 0.02  # "within 2 %"
 
@@ -54,36 +56,6 @@ def parse_args(argv=None) -> argparse.Namespace:
     args = p.parse_args(argv)
     args.skip = {s.strip() for s in args.skip.split(",") if s.strip()}
     return args
-
-
-class Out:
-    """Markdown printed as it comes and saved, with the JSON record, after every row."""
-
-    def __init__(self, folder: str | None):
-        self.folder = Path(folder) if folder else None
-        if self.folder:
-            self.folder.mkdir(parents=True, exist_ok=True)
-        self.lines: list[str] = []
-        self.data: dict = {}
-
-    def line(self, text: str = "") -> None:
-        print(text, flush=True)
-        self.lines.append(text)
-        self.save()
-
-    def table(self, header: list[str]) -> None:
-        self.line("")
-        self.line("| " + " | ".join(header) + " |")
-        self.line("|" + "|".join(" --- " for _ in header) + "|")
-
-    def row(self, section: str, cells: list, record: dict) -> None:
-        self.data.setdefault(section, []).append(record)
-        self.line("| " + " | ".join(str(c) for c in cells) + " |")
-
-    def save(self) -> None:
-        if self.folder:
-            (self.folder / "gpu_quality.md").write_text("\n".join(self.lines) + "\n")
-            (self.folder / "gpu_quality.json").write_text(json.dumps(self.data, default=float) + "\n")
 
 
 def g(x, spec: str = ".4g") -> str:
@@ -137,7 +109,7 @@ def curve(engine, x0, targets, iterations: int, options) -> dict:
     return {"loss": losses, "evaluations": evals, "seconds": stamps}
 
 
-def optimizers(out: Out, quick: bool, clock) -> None:
+def optimizers(out: Report, quick: bool, clock) -> None:
     from vidstyle.config import StyleOptions
     from vidstyle.optimize import Engine, should_stop
 
@@ -186,7 +158,7 @@ def optimizers(out: Out, quick: bool, clock) -> None:
 # --- coarse-to-fine at 512×384 ------------------------------------------------------------------
 
 
-def scales(out: Out, quick: bool, clock) -> None:
+def scales(out: Report, quick: bool, clock) -> None:
     from vidstyle.api import run_image
     from vidstyle.config import StyleOptions
     from vidstyle.images import read_image
@@ -261,7 +233,7 @@ def summary(rep: dict) -> dict:
             "indices": [f["index"] for f in later]}
 
 
-def budgets(out: Out, quick: bool, clock) -> None:
+def budgets(out: Report, quick: bool, clock) -> None:
     import numpy as np
 
     from vidstyle.config import VideoOptions
@@ -315,7 +287,7 @@ def budgets(out: Out, quick: bool, clock) -> None:
                                       "total_rel": a["mean_total_later"] / b["mean_total_later"] - 1}
 
 
-def temporal(out: Out, quick: bool, clock) -> None:
+def temporal(out: Report, quick: bool, clock) -> None:
     rows = [
         ("independent", {"independent": True}),
         ("prev-warped, no temporal loss", {"temporal_weight": 0.0}),
@@ -358,7 +330,7 @@ def main(argv=None) -> int:
     def clock() -> float:
         return args.budget - (time.perf_counter() - start)
 
-    out = Out(args.out)
+    out = Report(args.out, "gpu_quality.md", "gpu_quality.json")
     dev = jax.devices()[0]
     out.line(f"# vidstyle quality measurements{' (quick dry run)' if args.quick else ''}")
     out.line(f"\ndevice: {getattr(dev, 'device_kind', '') or dev} ({dev.platform}), jax {jax.__version__}, "

@@ -29,7 +29,8 @@ def main(argv: list[str] | None = None) -> int:
     import matplotlib.pyplot as plt
 
     data = json.loads(args.json.read_text())
-    rows = data.get("quality_run1", data).get("optimizers", [])
+    quality = data.get("quality_run1", data)
+    rows = quality.get("sections", quality).get("optimizers", [])  # Report keeps rows under "sections"
     fig, ax = plt.subplots(figsize=(8, 5))
     target = None
     for row in rows:
