@@ -102,7 +102,11 @@ def prefetch(items: Iterator, depth: int = 2) -> Iterator:
                 return
             yield item
     finally:
+        # Wait for the worker to finish its item: left running into interpreter exit (Ctrl-C,
+        # SIGTERM), a thread inside OpenCV's flow aborted the process ("terminate called without
+        # an active exception") after the clean error line.
         stop.set()
+        worker.join(timeout=30)
 
 
 @dataclass
