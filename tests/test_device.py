@@ -48,3 +48,36 @@ def test_gpu_asked_but_none_seen_is_a_usage_error(tmp_path, capsys):
     code = main(["stylize", str(ROOT / "samples/content.png"), "-s", str(ROOT / "samples/style.png"),
                  "-o", str(tmp_path / "o.png"), "--weights", "random", "--device", "gpu", "-q"])
     assert code == 2 and "sees no GPU" in capsys.readouterr().err
+
+
+def test_cpu_bfloat16_is_read_from_the_flags_line(tmp_path):
+    info = tmp_path / "cpuinfo"
+    info.write_text("processor\t: 0\nflags\t\t: fpu sse2 avx512f avx512_bf16 amx_tile\n")
+    assert device.cpu_has_bfloat16(str(info))
+    info.write_text("processor\t: 0\nflags\t\t: fpu sse2 avx512f avx512_vnni\nbugs\t: avx512_bf16\n")
+    assert not device.cpu_has_bfloat16(str(info))
+    assert not device.cpu_has_bfloat16(str(tmp_path / "missing"))
+
+
+@pytest.mark.parametrize(
+    ("optimizer", "backend", "on_gpu", "bf16", "expected"),
+    [
+        ("adam", "tensorflow", False, True, "mixed"),
+        ("adam", "tensorflow", False, False, "float32"),
+        ("lbfgs", "tensorflow", False, True, "float32"),
+        ("adam", "tensorflow", True, True, "float32"),
+        ("adam", "jax", False, True, "float32"),
+    ],
+)
+def test_auto_precision_is_mixed_only_where_measured_to_pay(optimizer, backend, on_gpu, bf16, expected):
+    assert device.auto_precision(optimizer, backend, on_gpu, bf16) == expected
+
+
+def test_explicit_precision_is_kept_and_auto_is_resolved():
+    from vidstyle.config import StyleOptions
+
+    assert device.resolve_precision(StyleOptions(weights="random", precision="float32")).precision == "float32"
+    resolved = device.resolve_precision(StyleOptions(weights="random")).precision
+    assert resolved in ("float32", "mixed")
+    lbfgs = StyleOptions(weights="random", optimizer="lbfgs")
+    assert device.resolve_precision(lbfgs).precision == "float32"

@@ -129,14 +129,15 @@ def test_disk_full_while_writing(capsys, tmp_path, style, monkeypatch):
 # --- non-finite loss ---------------------------------------------------------------------------
 
 
-def engine():
-    return get_engine(StyleOptions(weights="random", size=32))  # the CLI runs' engine (cached)
+def engine(optimizer: str = "adam"):
+    # The CLI runs' engine (cached); --precision auto depends on the optimiser.
+    return get_engine(StyleOptions(weights="random", size=32, optimizer=optimizer))
 
 
 @pytest.mark.parametrize("optimizer", ["adam", "lbfgs"])
 def test_nan_once_is_retried_and_never_written(capsys, caplog, tmp_path, style, monkeypatch, optimizer):
     folder = make_folder(tmp_path / "frames", 3)
-    eng = engine()
+    eng = engine(optimizer)
     calls, results = [0], []
     name = "_adam" if optimizer == "adam" else "_gradient"
     real_step, real_optimize = getattr(eng, name), eng.optimize

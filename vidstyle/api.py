@@ -14,6 +14,7 @@ import cv2
 import numpy as np
 
 from .config import StyleOptions
+from .device import resolve_precision
 from .errors import InputError, UsageError
 from .images import fit_size, read_image, resize
 from .multiscale import optimize_scales, resize_batch, scale_sizes
@@ -62,6 +63,7 @@ def engine_for(network: tuple) -> Engine:
 
 
 def get_engine(o: StyleOptions) -> Engine:
+    o = resolve_precision(o)
     return engine_for(
         (o.weights, o.pooling, o.content_layers, o.style_layers, o.style_layer_weights, o.precision)
     )
@@ -142,6 +144,7 @@ def run_image(
     on_iteration: IterationCallback | None = None,
 ) -> tuple[np.ndarray, Result]:
     """Stylise one image; returns (float RGB result at the working size, optimisation result)."""
+    options = resolve_precision(options)
     content_rgb = as_rgb(content, "content")
     style_list = [as_rgb(s, "style") for s in as_list(styles)]
     blend = blend_weights(options, len(style_list))
@@ -187,8 +190,11 @@ def loss_terms(
     """The unweighted components of METHOD.md section 2 and the weighted total, for ``image``.
 
     Every array is evaluated at its own size (no resizing); ``image`` must match ``content``.
+    Scores are float32 unless ``precision="mixed"`` is asked for.
     """
     o = StyleOptions.from_kwargs(**options)
+    if o.precision == "auto":
+        o = o.replace(precision="float32")
     content_rgb, image_rgb = as_rgb(content, "content"), as_rgb(image, "image")
     if content_rgb.shape != image_rgb.shape:
         raise InputError(f"image: shape {image_rgb.shape} differs from the content's {content_rgb.shape}")

@@ -43,7 +43,7 @@ class StyleOptions:
     init: str = "content"
     seed: int = 0
     size: int | None = 512  # longest side; None = the input's own size
-    precision: str = "float32"
+    precision: str = "auto"  # auto: mixed with Adam on a CPU with bfloat16 instructions (docs/DEFAULTS.md)
     scales: int = 1  # coarse-to-fine: optimise at 1/2^(scales-1) of the size first
 
     def __post_init__(self) -> None:
@@ -110,8 +110,8 @@ def validate(o: StyleOptions) -> None:
         raise UsageError(f"--pooling: expected max or avg, got {o.pooling!r}")
     if o.optimizer not in ("adam", "lbfgs"):
         raise UsageError(f"--optimizer: expected adam or lbfgs, got {o.optimizer!r}")
-    if o.precision not in ("float32", "mixed"):
-        raise UsageError(f"--precision: expected float32 or mixed, got {o.precision!r}")
+    if o.precision not in ("auto", "float32", "mixed"):
+        raise UsageError(f"--precision: expected auto, float32 or mixed, got {o.precision!r}")
     if o.precision == "mixed" and o.optimizer == "lbfgs":
         # Measured: bfloat16 losses are too rough for L-BFGS's line search, which gives up on the
         # first iteration and leaves the image unchanged (docs/BENCHMARKS.md).
@@ -193,9 +193,9 @@ def validate_video(v: VideoOptions) -> None:
 # Bundles of settings for users who do not want to tune (docs/DEFAULTS.md says which measurement
 # chose each). Explicit options win over a preset's.
 PRESETS: dict[str, dict] = {
-    "fast": {"iterations": 150, "frame_iterations": 20, "tol": 1e-3, "precision": "mixed"},
+    "fast": {"iterations": 150, "frame_iterations": 20, "tol": 1e-3},
     "balanced": {},  # the defaults
-    "quality": {"iterations": 1000, "frame_iterations": 150, "tol": 1e-5, "scales": 1},
+    "quality": {"iterations": 1000, "frame_iterations": 150, "tol": 1e-5, "precision": "float32"},
 }
 
 

@@ -9,8 +9,13 @@ from __future__ import annotations
 import logging
 import os
 from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING
 
 from .errors import UsageError, VidstyleError
+
+if TYPE_CHECKING:
+    from .config import StyleOptions
 
 log = logging.getLogger(__name__)
 
@@ -56,6 +61,41 @@ def check(device: str) -> str:
     where = found[0] if found else "CPU"
     log.debug("running on %s", where)
     return where
+
+
+def cpu_has_bfloat16(cpuinfo: str = "/proc/cpuinfo") -> bool:
+    """Whether the CPU has native bfloat16 arithmetic (AVX-512 BF16 or AMX), which oneDNN uses."""
+    try:
+        text = Path(cpuinfo).read_text(errors="replace")
+    except OSError:  # not Linux: no way to tell, assume not
+        return False
+    flags = set()
+    for line in text.splitlines():
+        if line.startswith("flags"):
+            flags.update(line.split(":", 1)[-1].split())
+    return bool(flags & {"avx512_bf16", "amx_bf16"})
+
+
+def auto_precision(optimizer: str, backend: str, on_gpu: bool, bf16_cpu: bool) -> str:
+    """What --precision auto means here. Mixed only where it was measured to pay and to stay
+    within 1 % of float32's loss: Adam, TensorFlow's oneDNN on a bfloat16 CPU (2.5x faster,
+    docs/DEFAULTS.md). L-BFGS's line search fails on bfloat16 losses; on a GPU float32 already
+    runs on the tensor cores (TF32, 1.0-1.3x from mixed on the H200); JAX's CPU bfloat16 convolutions
+    were no faster than float32 (scripts/precision_speed.py)."""
+    mixed = optimizer == "adam" and backend == "tensorflow" and not on_gpu and bf16_cpu
+    return "mixed" if mixed else "float32"
+
+
+def resolve_precision(options: StyleOptions) -> StyleOptions:
+    """The options with --precision auto replaced by what it means on this machine."""
+    if options.precision != "auto":
+        return options
+    import keras
+
+    backend = keras.backend.backend()
+    chosen = auto_precision(options.optimizer, backend, bool(gpus()), cpu_has_bfloat16())
+    log.debug("--precision auto: %s", chosen)
+    return options.replace(precision=chosen)
 
 
 def is_out_of_memory(exc: BaseException) -> bool:

@@ -20,6 +20,7 @@ import numpy as np
 from . import backend
 from .api import as_list, as_rgb, blend_weights, get_engine, prepare_styles, working_size
 from .config import StyleOptions, VideoOptions
+from .device import resolve_precision
 from .encode import VideoWriter, write_frame
 from .errors import Interrupted, OutputError
 from .flow import warp_error
@@ -49,7 +50,7 @@ def iter_stylized_frames(input: str | os.PathLike, styles, **options) -> Iterato
     No work folder, resume or encoding: for programs that build on vidstyle.
     """
     style_kw, video_kw = VideoOptions.split_kwargs(options)
-    style, video = StyleOptions.from_kwargs(**style_kw), VideoOptions(**video_kw)
+    style, video = resolve_precision(StyleOptions.from_kwargs(**style_kw)), VideoOptions(**video_kw)
     info = probe(input)
     reader = FrameReader(input, every=video.every, info=info)
     size = working_size(info.width, info.height, style.size)
@@ -87,7 +88,7 @@ def stylize_video(
     """
     started = time.perf_counter()
     style_kw, video_kw = VideoOptions.split_kwargs(options)
-    style, video = StyleOptions.from_kwargs(**style_kw), VideoOptions(**video_kw)
+    style, video = resolve_precision(StyleOptions.from_kwargs(**style_kw)), VideoOptions(**video_kw)
     style_list = as_list(styles)
     job = plan(Path(input), Path(output), style_list, style, video)
     job.work.lock()

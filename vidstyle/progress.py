@@ -49,8 +49,10 @@ class IterationBar:
 
 def image_run(source: Path, styles: list[str], output: Path, options: StyleOptions, args: argparse.Namespace) -> int:
     from .api import run_image, to_uint8
+    from .device import resolve_precision
     from .images import read_image, write_image
 
+    options = resolve_precision(options)  # the report names what ran
     start = time.perf_counter()
     content = read_image(source)
     style_images = [read_image(s) for s in styles]
