@@ -44,7 +44,8 @@ def main(argv: list[str] | None = None) -> int:
         later = rep["frames"][1:]
         results[name] = r = {"options": options, "e_warp": rep["warp_error"]["output"], "wall": wall,
                              "totals": [f["final"]["total"] for f in later], "iterations": [f["iterations"] for f in later],
-                             "first_total": rep["frames"][0]["final"]["total"]}
+                             "first_total": rep["frames"][0]["final"]["total"],
+                             "curves": [[row[5] for row in f["history"]] for f in later]}  # totals per iteration
         print(f"{name}: E_warp {r['e_warp']:.4g}, mean later total {np.mean(r['totals']):.6g}, "
               f"iterations {r['iterations']}, wall {wall:.0f} s", flush=True)
         args.out.write_text(json.dumps(results, indent=1) + "\n")

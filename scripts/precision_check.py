@@ -52,7 +52,7 @@ def main(argv: list[str] | None = None) -> int:
         images[precision] = result.image
         runs[precision] = {"seconds": result.seconds, "step_seconds": result.step_seconds,
                            "own_final": float(result.history[-1, 0, 4]), "start": float(result.history[0, 0, 4])}
-    o32 = StyleOptions(weights="random", **changes)
+    o32 = StyleOptions(weights="random", precision="float32", **changes)
     e32 = get_engine(o32)
     t32 = e32.targets(content[None], e32.style_targets([style], [1.0]), coefficients(o32))
     for precision, image in images.items():

@@ -10,7 +10,7 @@ from vidstyle.errors import UsageError
 
 def test_a_preset_fills_in_what_the_user_did_not_set():
     o = StyleOptions.from_kwargs(weights="random", preset="quality")
-    assert (o.iterations, o.tol, o.precision) == (1000, 1e-5, "float32")
+    assert (o.iterations, o.tol, o.precision) == (1000, 0.0, "float32")
     style_kw, video_kw = VideoOptions.split_kwargs({"preset": "fast", "weights": "random"})
     assert VideoOptions(**video_kw).frame_iterations == PRESETS["fast"]["frame_iterations"]
     assert StyleOptions.from_kwargs(**style_kw).iterations == PRESETS["fast"]["iterations"]
@@ -18,7 +18,7 @@ def test_a_preset_fills_in_what_the_user_did_not_set():
 
 def test_explicit_options_win_over_the_preset():
     o = StyleOptions.from_kwargs(weights="random", preset="quality", iterations=7, precision="mixed")
-    assert (o.iterations, o.precision, o.tol) == (7, "mixed", 1e-5)
+    assert (o.iterations, o.precision, o.tol) == (7, "mixed", 0.0)
 
 
 def test_balanced_is_the_defaults_and_unknown_presets_are_refused():

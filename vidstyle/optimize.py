@@ -19,6 +19,7 @@ from keras import ops
 
 from . import backend
 from .config import StyleOptions
+from .device import resolve_precision
 from .errors import OptimizationError
 from .features import Extractor
 from .flow import warp_taps
@@ -77,7 +78,7 @@ class Engine:
     """The network and compiled steps for one set of options; reuse it for every frame."""
 
     def __init__(self, options: StyleOptions, jit_compile: bool = False):
-        self.options = options
+        options = self.options = resolve_precision(options)
         content_layers, style_layers = options.content_layers, options.style_layers
         self.extractor = Extractor(
             content_layers + style_layers, options.weights, options.pooling, options.precision
