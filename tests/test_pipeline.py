@@ -110,6 +110,25 @@ def test_scene_cut_starts_afresh_and_steps_are_not_retraced(tmp_path, style_png)
     assert backend.TRACES == before  # same size, same steps: nothing retraced
 
 
+def test_frame_lr_steps_later_frames_only_and_shot_starts_keep_lr(tmp_path, style_png, monkeypatch):
+    frames = make_frames(3, 64, 48, seed=0) + make_frames(2, 64, 48, seed=5)[::-1]
+    clip = write_clip(tmp_path / "cut.mp4", frames, 10)
+    engine = get_engine(StyleOptions(weights="random"))  # the run's (cached) engine
+    steps, optimize = [], engine.optimize
+
+    def spy(x0, targets, iterations, tol, on_iteration=None, options=None):
+        steps.append(options.lr)
+        return optimize(x0, targets, iterations, tol, on_iteration, options)
+
+    monkeypatch.setattr(engine, "optimize", spy)
+    report = vidstyle.stylize_video(clip, style_png, tmp_path / "out", frame_lr=3.0, **FAST)
+    assert [f["cut"] for f in report["frames"]] == [True, False, False, True, False]
+    lr = StyleOptions(weights="random").lr
+    assert steps == [lr, 3.0, 3.0, lr, 3.0]
+    with pytest.raises(UsageError, match="--frame-lr"):
+        vidstyle.stylize_video(clip, style_png, tmp_path / "bad", frame_lr=0.0, **FAST)
+
+
 def test_iterator_form_yields_every_frame(tmp_path, style_png):
     clip = write_clip(tmp_path / "in.mp4", make_frames(4, 64, 48), 10)
     out = list(vidstyle.iter_stylized_frames(clip, style_png, **FAST))

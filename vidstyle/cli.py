@@ -162,6 +162,8 @@ def _add_video_options(p: argparse.ArgumentParser) -> None:
     t = p.add_argument_group("video: temporal consistency (METHOD.md 4)")
     t.add_argument("--frame-iterations", type=int, default=v.frame_iterations,
                    help="iterations for frames after the first (warm-started); --iterations is the first's")
+    t.add_argument("--frame-lr", type=float, default=v.frame_lr,
+                   help="Adam's step for frames after the first (default: %(default)s)")
     t.add_argument("--temporal-weight", type=float, default=v.temporal_weight,
                    help="λ, scale-free weight of the temporal loss (0 turns it off)")
     t.add_argument("--long-term", type=_ints, default=v.long_term,

@@ -131,6 +131,7 @@ class VideoOptions:
     """How a sequence of frames is read, chained over time, written and watched."""
 
     frame_iterations: int = 60  # frames after the first (warm-started)
+    frame_lr: float | None = 2.0  # Adam's step for frames after the first; None: --lr (docs/DEFAULTS.md)
     init_mode: str = "prev-warped"  # prev-warped | prev | content
     independent: bool = False  # content init, no temporal loss: unrelated images
     temporal_weight: float = 1.0  # λ, scale-free (see docs/DEFAULTS.md)
@@ -168,6 +169,10 @@ class VideoOptions:
 def validate_video(v: VideoOptions) -> None:
     if not isinstance(v.frame_iterations, int) or v.frame_iterations < 0:
         raise UsageError(f"--frame-iterations: expected an integer >= 0, got {v.frame_iterations!r}")
+    if v.frame_lr is not None:
+        _finite_nonneg(v.frame_lr, "--frame-lr")
+        if v.frame_lr == 0:
+            raise UsageError("--frame-lr: must be > 0")
     if v.init_mode not in ("prev-warped", "prev", "content"):
         raise UsageError(f"--init: for videos expected prev-warped, prev, content or a path, got {v.init_mode!r}")
     _finite_nonneg(v.temporal_weight, "--temporal-weight")

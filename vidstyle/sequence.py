@@ -112,6 +112,8 @@ def stylize_sequence(
                 x0 = np.stack([luminance(x) for x in x0])
                 warped = np.stack([[luminance(w) for w in ws] for ws in warped])
             iterations = video.frame_iterations
+        # Later frames may take another Adam step: they start far from their optimum (docs/DEFAULTS.md).
+        step = style if fresh or video.frame_lr is None else style.replace(lr=video.frame_lr)
         if delta is None and use_temporal:
             probe = engine.targets(targets_rgb[:1], grams, coefficients(style, 0.0))
             delta = temporal_scale(engine, x0[0], probe, video.temporal_weight)
@@ -147,9 +149,9 @@ def stylize_sequence(
         try:
             if style.scales > 1:
                 sizes = scale_sizes(w, h, style.scales, min_size(style.content_layers + style.style_layers))
-                result = optimize_scales(engine, x0, targets_at, sizes, iterations, style.tol, on_iteration, style)
+                result = optimize_scales(engine, x0, targets_at, sizes, iterations, style.tol, on_iteration, step)
             else:
-                result = engine.optimize(x0, targets_at((w, h)), iterations, style.tol, on_iteration, style)
+                result = engine.optimize(x0, targets_at((w, h)), iterations, style.tol, on_iteration, step)
         except OptimizationError as exc:
             raise OptimizationError(
                 f"frame {first.position} (source frame {first.source_index}): {exc}; the frames before "
