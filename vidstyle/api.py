@@ -144,7 +144,6 @@ def run_image(
     on_iteration: IterationCallback | None = None,
 ) -> tuple[np.ndarray, Result]:
     """Stylise one image; returns (float RGB result at the working size, optimisation result)."""
-    options = resolve_precision(options)
     content_rgb = as_rgb(content, "content")
     style_list = [as_rgb(s, "style") for s in as_list(styles)]
     blend = blend_weights(options, len(style_list))
