@@ -40,6 +40,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 FLOP_PER_PIXEL = 1.48e6  # METHOD.md 6: forward + input gradient up to block5_conv2, per iteration
+SECTIONS = ("throughput", "loss", "video", "lbfgs")  # the timed sections, in their default order
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -58,6 +59,12 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument("--matmul", type=int, default=None, help="reference matrix size (default 8192, quick 1024)")
     p.add_argument("--skip", default="", help="comma-separated sections to leave out: "
                    "matmul,throughput,lbfgs,loss,video,1080p")
+    p.add_argument("--sections", default=",".join(SECTIONS),
+                   help="the timed sections to run, in this order (after matmul; default: %(default)s): "
+                   "a rerun can put the rows a budget skipped first")
+    p.add_argument("--shapes", default=None,
+                   help="throughput rows as WxHxB, comma-separated, e.g. 1920x1080x1,512x512x4 "
+                   "(default: 256x256 and 512x512 at B 1 and 4, then 1920x1080x1)")
     args = p.parse_args(argv)
     q = args.quick
     args.budget = args.budget if args.budget is not None else (600.0 if q else 230.0)
@@ -65,6 +72,17 @@ def parse_args(argv=None) -> argparse.Namespace:
     args.iterations = args.iterations or (3 if q else 10)
     args.matmul = args.matmul or (1024 if q else 8192)
     args.skip = {s.strip() for s in args.skip.split(",") if s.strip()}
+    args.sections = [s.strip() for s in args.sections.split(",") if s.strip()]
+    unknown = set(args.sections) - set(SECTIONS)
+    if unknown:
+        p.error(f"--sections: unknown {sorted(unknown)}; expected some of {','.join(SECTIONS)}")
+    if args.shapes is not None:
+        try:
+            args.shapes = [tuple(int(v) for v in shape.lower().split("x")) for shape in args.shapes.split(",")]
+        except ValueError:
+            args.shapes = []
+        if not args.shapes or any(len(shape) != 3 or min(shape) < 1 for shape in args.shapes):
+            p.error("--shapes: expected WxHxB[,WxHxB...], e.g. 1920x1080x1")
     return args
 
 
@@ -281,7 +299,9 @@ def timed_optimize(engine, o, targets, x0, iterations: int) -> float:
 
 
 def throughput(report: Report, clock: Clock, args, refs: dict, content, style) -> None:
-    if args.quick:
+    if args.shapes:
+        shapes = args.shapes
+    elif args.quick:
         shapes = [(64, 64, 1), (64, 64, 4)]
     else:
         shapes = [(256, 256, 1), (512, 512, 1), (256, 256, 4), (512, 512, 4)]
@@ -402,8 +422,11 @@ def loss_comparison(report: Report, clock: Clock, args, content, style) -> None:
 
 
 def video_rows(report: Report, clock: Clock, args) -> None:
-    """stylize_video on samples/clip.mp4 into a frame folder, batch 1 vs 4, each run twice (the
-    first compiles; the second is reported), once with --quick."""
+    """stylize_video on samples/clip.mp4 into a frame folder, batch 1 vs 4, one run each.
+
+    One run, not a warm-up and a timed one: compilation falls in a few frames (the first, the first
+    window, a last short window), which the median over the later frames leaves out, and a second
+    run cost a minute of the device's 15 on the H200. The wall time includes compilation."""
     import numpy as np
 
     import vidstyle
@@ -412,13 +435,13 @@ def video_rows(report: Report, clock: Clock, args) -> None:
     if args.quick:
         settings = {"size": 64, "iterations": 4, "frame_iterations": 2, "end": "5"}
     else:
-        settings = {"size": None}  # the video defaults otherwise (Adam, 300 / 60 iterations, tol 1e-4)
+        settings = {"size": None}  # the video defaults otherwise (docs/DEFAULTS.md)
     settings |= {"weights": "random", "content_weight": 1e3, "tv_weight": 30.0}  # random-weights balance
     report.line(f"\n## Video: {clip.relative_to(ROOT)}, frame output, " +
                 ", ".join(f"{k}={v}" for k, v in settings.items() if k not in ("weights",)) +
-                f" ({'one run' if args.quick else 'the second of two runs'})")
+                " (one run each)")
     report.line("s/frame: the report's per-frame seconds (a window's time shared by its frames) over the frames "
-                "after the first; wall: the whole call (decode, flow, optimisation, E_warp). E_warp pair ratio: "
+                "after the first; wall: the whole call (decode, flow, compilation, optimisation, E_warp). E_warp pair ratio: "
                 "the largest per-pair error over the median pair.")
     report.table(["batch", "frames", "s/frame median", "s/frame mean", "wall s", "E_warp output",
                   "E_warp original", "max/median pair", "note"])
@@ -429,11 +452,9 @@ def video_rows(report: Report, clock: Clock, args) -> None:
                 report.row("video", [batch] + ["–"] * 7 + ["skipped: time budget"], record | {"skipped": True})
                 continue
             try:
-                for attempt in range(1 if args.quick else 2):
-                    out = Path(tmp) / f"b{batch}_{attempt}"
-                    tick = time.perf_counter()
-                    rep = vidstyle.stylize_video(clip, style, out, batch=batch, **settings)
-                    wall = time.perf_counter() - tick
+                tick = time.perf_counter()
+                rep = vidstyle.stylize_video(clip, style, Path(tmp) / f"b{batch}", batch=batch, **settings)
+                wall = time.perf_counter() - tick
                 later = [f["seconds"] for f in rep["frames"][1:]] or [f["seconds"] for f in rep["frames"]]
                 pairs = np.array([p for p in rep["warp_error"]["pairs"] if not math.isnan(p)], np.float64)
                 ratio = float(pairs.max() / np.median(pairs)) if pairs.size and np.median(pairs) > 0 else None
@@ -484,14 +505,16 @@ def main(argv=None) -> int:
         refs = matmul_references(report, args.matmul, args.repeats)
         report.data["matmul_gflops"] = refs
     content, style = load_inputs()
-    for section, run in (
-        ("throughput", lambda: throughput(report, clock, args, refs, content, style)),
-        ("loss", lambda: loss_comparison(report, clock, args, content, style)),
-        ("video", lambda: video_rows(report, clock, args)),
-        ("lbfgs", lambda: lbfgs_rows(report, clock, args, content, style)),
-    ):
+    runs = {
+        "throughput": lambda: throughput(report, clock, args, refs, content, style),
+        "loss": lambda: loss_comparison(report, clock, args, content, style),
+        "video": lambda: video_rows(report, clock, args),
+        "lbfgs": lambda: lbfgs_rows(report, clock, args, content, style),
+    }
+    for section in args.sections:
         if section in args.skip:
             continue
+        run = runs[section]
         try:
             run()
         except Exception:  # noqa: BLE001 - a section's own failure: shown, then the next section

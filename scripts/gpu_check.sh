@@ -8,7 +8,7 @@
 #
 # Budget: the whole script stays under GPU_CHECK_SECONDS (default 285 s, under 5 minutes on an
 # H100); the tests get at most TEST_SECONDS (default 100 s; 0 skips them), the benchmark what is
-# left; BENCH_ARGS adds arguments to gpu_bench.py (a rerun of some sections: --skip matmul,...).
+# left; BENCH_ARGS adds arguments to gpu_bench.py (a rerun: --sections video,loss --shapes 1920x1080x1).
 # QUALITY_SECONDS > 0 then runs scripts/gpu_quality.py (issue 5's iteration counts) for that long,
 # outside the 5-minute budget of the check itself; QUALITY_ARGS adds arguments to it.
 # When $OUT is set, gpu_table.md, gpu_bench.json and gpu_check.log are written there.
@@ -45,6 +45,10 @@ export XLA_PYTHON_CLIENT_PREALLOCATE=false
 export PYTHONUNBUFFERED=1
 export TF_CPP_MIN_LOG_LEVEL=2
 export PYTHONPATH="$PWD${PYTHONPATH:+:$PYTHONPATH}"  # vidstyle from this tree, not installed there
+# Compiled steps are cached on disk (git-ignored): each row compiles its own shapes, 10-20 s on an
+# H200, and the device keeps ignored folders between calls while it stays warm, so a rerun skips them.
+export JAX_COMPILATION_CACHE_DIR=${JAX_COMPILATION_CACHE_DIR:-$PWD/.jax_cache}
+export JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS=${JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS:-0.5}
 if [ "$DEVICE" = cpu ]; then
   export JAX_PLATFORMS=cpu CUDA_VISIBLE_DEVICES=-1
 fi
@@ -90,6 +94,7 @@ else
   echo "nvidia-smi: not found"
 fi
 "$PY" -c "import jax; print('jax.devices():', jax.devices()); print('default backend:', jax.default_backend())"
+echo "compilation cache: $JAX_COMPILATION_CACHE_DIR, $(find "$JAX_COMPILATION_CACHE_DIR" -type f 2>/dev/null | wc -l) files from earlier calls"
 if [ "$DEVICE" = gpu ] && ! "$PY" -c "import jax, sys; sys.exit(jax.default_backend() != 'gpu')"; then
   echo "gpu_check: --device gpu but JAX sees no GPU: stopping here" >&2
   exit 4
@@ -111,7 +116,10 @@ if [ "$TEST_SECONDS" -le 0 ]; then
   TEST_RC=0
 else
   say "tests: ${TESTS[*]} (at most $budget s)"
-  timeout --kill-after=5 "$budget" "$PY" "${PYTEST[@]}" "${TESTS[@]}" 2>&1 | tee /tmp/vidstyle-tests.log
+  # The tests check values, not speed: skipping XLA's per-shape search of convolution algorithms
+  # shortens each compile (TEST_XLA_FLAGS= keeps the search).
+  XLA_FLAGS="${XLA_FLAGS:-} ${TEST_XLA_FLAGS---xla_gpu_autotune_level=0}" \
+    timeout --kill-after=5 "$budget" "$PY" "${PYTEST[@]}" "${TESTS[@]}" 2>&1 | tee /tmp/vidstyle-tests.log
   TEST_RC=${PIPESTATUS[0]}
 fi
 case $TEST_RC in
