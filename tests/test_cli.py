@@ -23,6 +23,11 @@ def test_help_shows_every_option_with_defaults(capsys):
                    "--frame-iterations", "--temporal-weight", "--preview", "--batch", "--report"):
         assert option in text
     assert "default: 0.01" in text  # β, shown with its default
+    flat = " ".join(text.split())  # argparse wraps lines
+    assert "(default: block5_conv2)" in flat and "(default: 0)" in flat  # a tuple as a list; a zero seed shown
+    assert "(default: None)" not in flat and "('" not in flat
+    for chunk in flat.split(" --"):  # one option's help each
+        assert chunk.count("(default") <= 1, chunk
 
 
 def test_python_dash_m_runs():

@@ -36,6 +36,20 @@ class Parser(argparse.ArgumentParser):
         raise SystemExit(2)
 
 
+class HelpFormatter(argparse.ArgumentDefaultsHelpFormatter):
+    """Shows each option's default once, lists as 1,2,4; a help text that states its default keeps its own."""
+
+    def _get_help_string(self, action: argparse.Action) -> str:
+        text = action.help or ""
+        default = action.default
+        if "(default" in text or not action.option_strings or default is None or default is False \
+                or default == argparse.SUPPRESS:
+            return text
+        if isinstance(default, (tuple, list)):
+            default = ",".join(map(str, default))
+        return f"{text} (default: {str(default).replace('%', '%%')})".lstrip()
+
+
 def _default(name: str):
     f = DEFAULTS[name]
     return f.default_factory() if f.default_factory is not dataclasses.MISSING else f.default
@@ -79,12 +93,12 @@ def _add_style_options(p: argparse.ArgumentParser) -> None:
     net = p.add_argument_group("network")
     net.add_argument("--weights", default=default_weights(),
                      help="'imagenet' (Keras download and cache), 'random' (seeded, tests only) or a "
-                          ".h5/.weights.h5 file; default from VIDSTYLE_WEIGHTS, else imagenet")
+                          ".h5/.weights.h5 file; VIDSTYLE_WEIGHTS sets the default")
     net.add_argument("--pooling", choices=("max", "avg"), default=d("pooling"), help="VGG19 pooling")
     net.add_argument("--device", choices=("auto", "cpu", "gpu"), default=os.environ.get("VIDSTYLE_DEVICE", "auto"),
-                     help="auto uses a GPU when the backend sees one; default from VIDSTYLE_DEVICE")
+                     help="auto uses a GPU when the backend sees one; VIDSTYLE_DEVICE sets the default")
     net.add_argument("--content-layers", type=_names, default=DEFAULT_CONTENT_LAYERS,
-                     help="comma-separated VGG19 layers (default: %(default)s)")
+                     help="comma-separated VGG19 layers")
     net.add_argument("--style-layers", type=_names, default=DEFAULT_STYLE_LAYERS,
                      help="comma-separated VGG19 layers (default: block1_conv1..block5_conv1)")
     net.add_argument("--style-layer-weights", type=_floats, default=None,
@@ -103,7 +117,8 @@ def _add_style_options(p: argparse.ArgumentParser) -> None:
     obj.add_argument("--preserve-colors", action="store_true",
                      help="transfer style on luminance only and keep the content's colours")
     opt = p.add_argument_group("optimisation")
-    opt.add_argument("--optimizer", choices=("adam", "lbfgs"), default=d("optimizer"))
+    opt.add_argument("--optimizer", choices=("adam", "lbfgs"), default=d("optimizer"),
+                     help="Adam on the pixels, or SciPy's L-BFGS-B (float32 only)")
     opt.add_argument("--lr", type=float, default=d("lr"), help="Adam step on the 0-255 pixel scale")
     opt.add_argument("--beta1", type=float, default=d("beta1"), help="Adam β1")
     opt.add_argument("--beta2", type=float, default=d("beta2"), help="Adam β2")
@@ -115,8 +130,8 @@ def _add_style_options(p: argparse.ArgumentParser) -> None:
     opt.add_argument("--scales", type=int, default=d("scales"),
                      help="coarse-to-fine: optimise at 1/2^(N-1) of the size first, then double")
     opt.add_argument("--init", default=None,
-                     help="content, noise or an image PATH; for videos also prev-warped (default) "
-                          "or prev: how frames after the first start")
+                     help="where the image starts: content (default), noise or an image PATH; for a "
+                          "video's later frames also prev-warped (their default) or prev")
     opt.add_argument("--seed", type=int, default=d("seed"), help="seed for noise initialisation")
     opt.add_argument("--size", type=_size, default=d("size"),
                      help="longest side of the working resolution, or 'original' (never enlarges)")
@@ -129,10 +144,10 @@ def build_parser() -> argparse.ArgumentParser:
     common = Parser(add_help=False)
     _common(common, default=argparse.SUPPRESS)
     parser = Parser(prog="vidstyle", description="Neural style transfer for images, frame folders and videos.",
-                    formatter_class=argparse.ArgumentDefaultsHelpFormatter, parents=[top])
+                    formatter_class=HelpFormatter, parents=[top])
     parser.add_argument("--version", action="version", version=f"vidstyle {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, parser_class=Parser)
-    fmt = argparse.ArgumentDefaultsHelpFormatter
+    fmt = HelpFormatter
 
     st = sub.add_parser("stylize", help="stylise an image, a frame folder or a video", parents=[common], formatter_class=fmt)
     st.add_argument("input", help="content image, video file or folder of frames")
@@ -153,7 +168,7 @@ def build_parser() -> argparse.ArgumentParser:
                         parents=[common], formatter_class=fmt)
     we.add_argument("original", help="the original video or frame folder")
     we.add_argument("stylized", help="the stylised video or frame folder (same frames)")
-    we.add_argument("--flow", choices=("dis", "farneback"), default="dis")
+    we.add_argument("--flow", choices=("dis", "farneback"), default="dis", help="optical flow method")
     return parser
 
 
@@ -163,11 +178,11 @@ def _add_video_options(p: argparse.ArgumentParser) -> None:
     t.add_argument("--frame-iterations", type=int, default=v.frame_iterations,
                    help="iterations for frames after the first (warm-started); --iterations is the first's")
     t.add_argument("--frame-lr", type=float, default=v.frame_lr,
-                   help="Adam's step for frames after the first (default: %(default)s)")
+                   help="Adam's step for frames after the first")
     t.add_argument("--temporal-weight", type=float, default=v.temporal_weight,
                    help="λ, scale-free weight of the temporal loss (0 turns it off)")
     t.add_argument("--long-term", type=_ints, default=v.long_term,
-                   help="frame offsets coupled by the temporal loss, e.g. 1,2,4 (default: 1)")
+                   help="frame offsets coupled by the temporal loss, e.g. 1,2,4")
     t.add_argument("--independent", action="store_true",
                    help="every frame from the content, no temporal loss (unrelated images)")
     t.add_argument("--flow", choices=("dis", "farneback"), default=v.flow, help="optical flow method")
