@@ -408,7 +408,7 @@ def time_chain_warp(content: np.ndarray, repeats: int, quiet: float) -> dict | N
     """The in-batch warp term that every step now computes (zero-weighted for one image): its
     forward and gradient alone, as the loss computes it, with all-zero taps."""
     try:
-        from vidstyle.flow import warp_taps
+        from vidstyle.diffwarp import warp_taps
         from vidstyle.losses import temporal_report
     except ImportError:
         return None

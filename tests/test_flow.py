@@ -1,4 +1,5 @@
-"""Known answers for vidstyle.flow: translated textures, occlusion weights, E_warp, taps."""
+"""Known answers for vidstyle.flow (translated textures, occlusion weights, scene cuts) and for what
+is built on its warp: E_warp (vidstyle.stability) and the differentiable warp (vidstyle.diffwarp)."""
 
 from __future__ import annotations
 
@@ -7,10 +8,10 @@ import keras
 import numpy as np
 import pytest
 
+from vidstyle.diffwarp import bilinear_taps, warp_taps
 from vidstyle.errors import InputError, UsageError
 from vidstyle.flow import (
     FlowPair,
-    bilinear_taps,
     compute_flow,
     consistency_mask,
     flow_pair,
@@ -18,9 +19,8 @@ from vidstyle.flow import (
     motion_boundary,
     occlusion_weights,
     warp,
-    warp_error,
-    warp_taps,
 )
+from vidstyle.stability import warp_error
 
 SIZE = 96
 MARGIN = 16  # interior used for flow accuracy: away from the border, where content enters or leaves

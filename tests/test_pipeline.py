@@ -173,7 +173,7 @@ def test_prev_warped_init_follows_the_flow_and_falls_back_to_content():
 
 def test_joint_window_couples_neighbours_through_the_warp(rng):
     """Batch frames b-1 and b share the temporal term: its gradient reaches both."""
-    from vidstyle.flow import bilinear_taps
+    from vidstyle.diffwarp import bilinear_taps
 
     engine = get_engine(StyleOptions(weights="random"))
     content = np.stack([smooth_image(rng, 32, 32), smooth_image(rng, 32, 32)])

@@ -312,7 +312,7 @@ def cmd_info(args: argparse.Namespace) -> int:
 
 
 def cmd_warp_error(args: argparse.Namespace) -> int:
-    from .flow import warp_error
+    from .stability import warp_error
     from .video import iter_frames
 
     original, stylized = iter_frames(Path(args.original)), iter_frames(Path(args.stylized))

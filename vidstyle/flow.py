@@ -1,4 +1,4 @@
-"""Optical flow, occlusion weights and warping (METHOD.md sections 4 and 5).
+"""Optical flow, occlusion weights, warping and scene cuts, in NumPy and OpenCV (METHOD.md 4).
 
 Conventions, used by every function here:
 
@@ -14,14 +14,10 @@ Conventions, used by every function here:
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from itertools import zip_longest
-from typing import Any
 
 import cv2
-import keras
 import numpy as np
 
 from .errors import InputError, UsageError
@@ -46,8 +42,6 @@ _FARNEBACK_PARAMS = (0.5, 5, 15, 3, 5, 1.2, 0)
 # missing a cut between two nearly flat images over restarting an ordinary shot.
 _CUT_PHOTO_RATIO = 0.5
 
-Tensor = Any  # a backend tensor (tf.Tensor, jax.Array) or a numpy array
-
 
 def _gray8(frame: np.ndarray, name: str) -> np.ndarray:
     """Gray uint8 for OpenCV's flow; float input is read on the 0-255 scale (METHOD.md 1)."""
@@ -63,7 +57,7 @@ def _gray8(frame: np.ndarray, name: str) -> np.ndarray:
     raise InputError(f"{name}: expected an RGB (H, W, 3) or gray (H, W) frame, got {img.shape}")
 
 
-def _check_method(method: str) -> None:
+def check_method(method: str) -> None:
     if method not in FLOW_METHODS:
         expected = ", ".join(FLOW_METHODS)
         raise UsageError(f"unknown flow method {method!r}; expected one of {expected}")
@@ -71,7 +65,7 @@ def _check_method(method: str) -> None:
 
 def compute_flow(src_rgb: np.ndarray, dst_rgb: np.ndarray, method: str = "dis") -> np.ndarray:
     """Dense flow (H, W, 2) float32: pixel x of `src_rgb` is at x + flow(x) in `dst_rgb`."""
-    _check_method(method)
+    check_method(method)
     src_gray, dst_gray = _gray8(src_rgb, "flow source"), _gray8(dst_rgb, "flow destination")
     if src_gray.shape != dst_gray.shape:
         raise InputError(f"flow frames differ in size: {src_gray.shape} vs {dst_gray.shape}")
@@ -83,7 +77,7 @@ def compute_flow(src_rgb: np.ndarray, dst_rgb: np.ndarray, method: str = "dis") 
     return np.ascontiguousarray(flow, dtype=np.float32)
 
 
-def _sample_grid(flow: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def sample_grid(flow: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Absolute sample coordinates x + flow(x), as (map_x, map_y) float32 arrays (H, W)."""
     h, w = flow.shape[:2]
     cols, rows = np.meshgrid(np.arange(w, dtype=np.float32), np.arange(h, dtype=np.float32))
@@ -99,7 +93,7 @@ def warp(image: np.ndarray, flow: np.ndarray) -> np.ndarray:
     src = np.asarray(image)
     if src.shape[:2] != flow.shape[:2]:
         raise InputError(f"warp: image is {src.shape[:2]} but flow is {flow.shape[:2]}")
-    map_x, map_y = _sample_grid(flow)
+    map_x, map_y = sample_grid(flow)
     out = cv2.remap(src.astype(np.float32, copy=False), map_x, map_y, cv2.INTER_LINEAR,
                     borderMode=cv2.BORDER_REPLICATE)
     return out.reshape(src.shape).astype(np.float32, copy=False)
@@ -112,7 +106,7 @@ def _inside(flow: np.ndarray) -> np.ndarray:
     of a few hundredths of a pixel on a still shot from zeroing the whole border ring.
     """
     h, w = flow.shape[:2]
-    map_x, map_y = _sample_grid(flow)
+    map_x, map_y = sample_grid(flow)
     return (map_x >= -0.5) & (map_x <= w - 0.5) & (map_y >= -0.5) & (map_y <= h - 0.5)
 
 
@@ -240,102 +234,3 @@ def is_scene_cut(pair: FlowPair, threshold: float = 0.1) -> bool:
     if float(np.mean(pair.mask)) < threshold:
         return True
     return bool(pair.photo_ratio > _CUT_PHOTO_RATIO)  # NaN (not computed) compares False
-
-
-def _rgb8(frame: np.ndarray, index: int, name: str) -> np.ndarray:
-    """The frame as an array, checked to be RGB uint8: E_warp is defined on that scale only."""
-    img = np.asarray(frame)
-    if img.dtype != np.uint8 or img.ndim != 3 or img.shape[2] != 3:
-        raise InputError(
-            f"{name} frame {index}: expected RGB uint8 (H, W, 3), got {img.dtype} {img.shape}"
-        )
-    return img
-
-
-def warp_error(
-    output_frames: Iterable[np.ndarray],
-    original_frames: Iterable[np.ndarray],
-    method: str = "dis",
-    cut_threshold: float | None = 0.1,
-) -> tuple[float, list[float]]:
-    """E_warp of METHOD.md 5 (Lai et al. 2018): (mean over pairs, one value per pair (t-1, t)).
-
-    Frames are streamed; two of each sequence are held. Flow is computed on the original frames
-    resized (INTER_AREA) to the output's size. A pair whose mask M_t is empty (a hard scene cut)
-    has no defined error: it is NaN in the per-pair list and left out of the mean; the mean is NaN
-    when no pair counts (fewer than two frames). Scene cuts in the ORIGINAL frames
-    (`is_scene_cut` with `cut_threshold`; None counts them) are NaN too: across a cut there is no
-    motion to be stable along, and one cut pair would otherwise outweigh a whole shot.
-    """
-    _check_method(method)
-    missing = object()
-    per_pair: list[float] = []
-    prev_out = prev_orig = None
-    pairs = zip_longest(output_frames, original_frames, fillvalue=missing)
-    for index, (out, orig) in enumerate(pairs):
-        if out is missing or orig is missing:
-            short = "output" if out is missing else "original"
-            raise InputError(f"warp error: output and original differ in length "
-                             f"(frame {index} is missing from the {short})")
-        out01 = _rgb8(out, index, "output").astype(np.float32) / 255.0
-        orig = _rgb8(orig, index, "original")
-        out_h, out_w = out01.shape[:2]
-        if orig.shape[:2] != (out_h, out_w):
-            orig = cv2.resize(orig, (out_w, out_h), interpolation=cv2.INTER_AREA)
-        if prev_out is not None:
-            if prev_out.shape != out01.shape:
-                raise InputError(f"output frame {index} is {out01.shape[:2]}, "
-                                 f"frame {index - 1} {prev_out.shape[:2]}")
-            pair = flow_pair(prev_orig, orig, method)
-            flow_bwd, mask = pair.flow_bwd, pair.mask
-            count = int(mask.sum())
-            if count == 0 or (cut_threshold is not None and is_scene_cut(pair, cut_threshold)):
-                per_pair.append(float("nan"))
-            else:
-                err = np.mean((out01 - warp(prev_out, flow_bwd)) ** 2, axis=-1)
-                per_pair.append(float(err[mask].sum() / count))
-        prev_out, prev_orig = out01, orig
-    counted = [e for e in per_pair if not np.isnan(e)]
-    return (float(np.mean(counted)) if counted else float("nan")), per_pair
-
-
-def bilinear_taps(flow: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """The 4 flat source indices (H*W, 4) int32 and bilinear weights (H*W, 4) float32 of a warp.
-
-    Row-major flat index r * W + c; taps are (y0, x0), (y0, x1), (y1, x0), (y1, x1). Indices are
-    clamped to the frame after the weights are taken, which equals cv2's BORDER_REPLICATE, so
-    `warp_taps(x, *bilinear_taps(flow))` is `warp(x, flow)` with exact weights.
-    """
-    h, w = flow.shape[:2]
-    map_x, map_y = (m.astype(np.float64) for m in _sample_grid(flow))
-    x0, y0 = np.floor(map_x), np.floor(map_y)
-    fx, fy = map_x - x0, map_y - y0
-    taps = [(y, x, wy * wx) for y, wy in ((y0, 1 - fy), (y0 + 1, fy))
-            for x, wx in ((x0, 1 - fx), (x0 + 1, fx))]
-    idx = np.stack([np.clip(y, 0, h - 1) * w + np.clip(x, 0, w - 1) for y, x, _ in taps], axis=-1)
-    wts = np.stack([weight for _, _, weight in taps], axis=-1)
-    return idx.reshape(h * w, 4).astype(np.int32), wts.reshape(h * w, 4).astype(np.float32)
-
-
-def warp_taps(x: Tensor, idx: Tensor, wts: Tensor) -> Tensor:
-    """Differentiable bilinear warp with `keras.ops` only (TensorFlow and JAX backends).
-
-    x is (H, W, C) with idx/wts (H*W, 4), or (B, H, W, C) with idx/wts (B, H*W, 4) (or unbatched
-    taps shared by the batch). The gradient flows to x (not to the flow, which is data here).
-    """
-    ops = keras.ops
-    shape = ops.shape(x)
-    flat = ops.reshape(x, (-1, shape[-1]))  # (B*H*W, C): one table for all pixels of the batch
-    if len(x.shape) == 4:  # shift image b's taps by b*H*W into that table
-        batch, pixels = shape[0], shape[1] * shape[2]
-        offsets = ops.reshape(ops.arange(batch, dtype="int32") * pixels, (-1, 1, 1))
-        idx = ops.reshape(ops.convert_to_tensor(idx, "int32") + offsets, (-1, 4))
-        wts = ops.reshape(ops.broadcast_to(wts, (batch, pixels, 4)), (-1, 4))
-    return ops.reshape(_gather_mix(flat, idx, wts), shape)
-
-
-def _gather_mix(flat: Tensor, idx: Tensor, wts: Tensor) -> Tensor:
-    """Σ_k wts[:, k] * flat[idx[:, k]] for a flat (N, C) table."""
-    ops = keras.ops
-    taps = ops.take(flat, ops.convert_to_tensor(idx, "int32"), axis=0)  # (P, 4, C)
-    return ops.sum(taps * ops.cast(wts, flat.dtype)[..., None], axis=1)

@@ -22,7 +22,7 @@ from .config import StyleOptions
 from .device import resolve_precision
 from .errors import OptimizationError
 from .features import Extractor
-from .flow import warp_taps
+from .diffwarp import warp_taps
 from .losses import (
     content_objective,
     content_report,

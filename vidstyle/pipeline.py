@@ -23,7 +23,7 @@ from .config import StyleOptions, VideoOptions
 from .device import resolve_precision
 from .encode import VideoWriter, write_frame
 from .errors import Interrupted, OutputError
-from .flow import warp_error
+from .stability import warp_error
 from .images import resize
 from .jobs import Job, plan
 from .optimize import Engine

@@ -23,7 +23,8 @@ from . import backend
 from .api import coefficients, initial_image, luminance, to_uint8, with_content_colors
 from .config import StyleOptions, VideoOptions
 from .errors import OptimizationError
-from .flow import bilinear_taps, warp
+from .diffwarp import bilinear_taps
+from .flow import warp
 from .multiscale import optimize_scales, resize_batch, scale_sizes
 from .optimize import Engine, Result
 from .vgg import min_size

@@ -1,0 +1,69 @@
+"""E_warp, the temporal stability of a stylised clip (METHOD.md 5): measured, never optimised."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from itertools import zip_longest
+
+import cv2
+import numpy as np
+
+from .errors import InputError
+from .flow import check_method, flow_pair, is_scene_cut, warp
+
+
+def _rgb8(frame: np.ndarray, index: int, name: str) -> np.ndarray:
+    """The frame as an array, checked to be RGB uint8: E_warp is defined on that scale only."""
+    img = np.asarray(frame)
+    if img.dtype != np.uint8 or img.ndim != 3 or img.shape[2] != 3:
+        raise InputError(
+            f"{name} frame {index}: expected RGB uint8 (H, W, 3), got {img.dtype} {img.shape}"
+        )
+    return img
+
+
+def warp_error(
+    output_frames: Iterable[np.ndarray],
+    original_frames: Iterable[np.ndarray],
+    method: str = "dis",
+    cut_threshold: float | None = 0.1,
+) -> tuple[float, list[float]]:
+    """E_warp of METHOD.md 5 (Lai et al. 2018): (mean over pairs, one value per pair (t-1, t)).
+
+    Frames are streamed; two of each sequence are held. Flow is computed on the original frames
+    resized (INTER_AREA) to the output's size. A pair whose mask M_t is empty (a hard scene cut)
+    has no defined error: it is NaN in the per-pair list and left out of the mean; the mean is NaN
+    when no pair counts (fewer than two frames). Scene cuts in the ORIGINAL frames
+    (`is_scene_cut` with `cut_threshold`; None counts them) are NaN too: across a cut there is no
+    motion to be stable along, and one cut pair would otherwise outweigh a whole shot.
+    """
+    check_method(method)
+    missing = object()
+    per_pair: list[float] = []
+    prev_out = prev_orig = None
+    pairs = zip_longest(output_frames, original_frames, fillvalue=missing)
+    for index, (out, orig) in enumerate(pairs):
+        if out is missing or orig is missing:
+            short = "output" if out is missing else "original"
+            raise InputError(f"warp error: output and original differ in length "
+                             f"(frame {index} is missing from the {short})")
+        out01 = _rgb8(out, index, "output").astype(np.float32) / 255.0
+        orig = _rgb8(orig, index, "original")
+        out_h, out_w = out01.shape[:2]
+        if orig.shape[:2] != (out_h, out_w):
+            orig = cv2.resize(orig, (out_w, out_h), interpolation=cv2.INTER_AREA)
+        if prev_out is not None:
+            if prev_out.shape != out01.shape:
+                raise InputError(f"output frame {index} is {out01.shape[:2]}, "
+                                 f"frame {index - 1} {prev_out.shape[:2]}")
+            pair = flow_pair(prev_orig, orig, method)
+            flow_bwd, mask = pair.flow_bwd, pair.mask
+            count = int(mask.sum())
+            if count == 0 or (cut_threshold is not None and is_scene_cut(pair, cut_threshold)):
+                per_pair.append(float("nan"))
+            else:
+                err = np.mean((out01 - warp(prev_out, flow_bwd)) ** 2, axis=-1)
+                per_pair.append(float(err[mask].sum() / count))
+        prev_out, prev_orig = out01, orig
+    counted = [e for e in per_pair if not np.isnan(e)]
+    return (float(np.mean(counted)) if counted else float("nan")), per_pair
