@@ -28,7 +28,6 @@ Usage (docs/GPU.md): QUALITY_SECONDS=200 bash scripts/gpu_check.sh, or directly
 from __future__ import annotations
 
 import argparse
-import json
 import math
 import os
 import sys
@@ -244,7 +243,7 @@ def budgets(out: Report, quick: bool, clock) -> None:
         ("x5", f"frame-iterations {5 * d}, tol 0 (5×)", {"frame_iterations": 5 * d, "tol": 0.0}),
         ("x10", f"frame-iterations {10 * d}, tol 0 (10×)", {"frame_iterations": 10 * d, "tol": 0.0}),
         ("no_stop", f"frame-iterations {d}, tol 0 (no early stop)", {"tol": 0.0}),
-        ("x10_cold", f"10×, tol 0, init content (no warm start)",
+        ("x10_cold", "10×, tol 0, init content (no warm start)",
          {"frame_iterations": 10 * d, "tol": 0.0, "init_mode": "content"}),
     ]
     if quick:
