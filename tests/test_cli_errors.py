@@ -22,7 +22,8 @@ import vidstyle.api
 import vidstyle.jobs
 from vidstyle.cli import main
 from vidstyle.encode import VideoWriter
-from vidstyle.video import ffmpeg_exe, iter_frames, probe
+from vidstyle.ffmpeg import ffmpeg_exe
+from vidstyle.video import iter_frames, probe
 
 FAST = ["--weights", "random", "--size", "32", "--iterations", "5", "--frame-iterations", "3", "-q"]
 WIDTH, HEIGHT = 32, 24  # one frame size everywhere: the compiled steps are traced once
@@ -287,6 +288,19 @@ def test_style_missing_or_unreadable(capsys, tmp_path, folder, no_network, targe
     code, _, err = run_cli(capsys, tmp_path / target, "-s", style, "-o", output)
     assert code == 1 and "style.png" in assert_one_error_line(err)
     assert not output.exists()
+
+
+@pytest.mark.parametrize("source, target", [("frames", "out.mp4"), ("content.png", "out.png")])
+def test_unloadable_weights_leave_no_work_folder_and_no_bars(capsys, tmp_path, folder, style, source, target):
+    write_png(tmp_path / "content.png", frame_images(1)[0])
+    weights = tmp_path / "vgg19.weights.h5"
+    weights.write_bytes(b"not an HDF5 file")
+    before = entries(tmp_path)
+    code, _, err = run_cli(capsys, tmp_path / source, "-s", style, "-o", tmp_path / target, "--weights", weights,
+                           "--size", "32", fast=False)  # not --quiet: bars would show
+    assert code == 1 and "cannot load VGG19 weights" in assert_one_error_line(err)
+    assert "frames" not in err and "iterations" not in err  # the network is built before any bar
+    assert entries(tmp_path) == before  # no output, no work folder
 
 
 @pytest.mark.parametrize("target", ["frames", "content.png"])

@@ -15,7 +15,8 @@ from vidstyle.config import StyleOptions
 from vidstyle.errors import Interrupted, OutputError, UsageError
 from vidstyle.flow import FlowPair
 from vidstyle.temporal import SourceFrame, temporal_inputs
-from vidstyle.video import audio_duration, list_frames, probe
+from vidstyle.ffmpeg import audio_duration
+from vidstyle.video import list_frames, probe
 from clips import NTSC, make_frames, write_clip, write_wav
 from conftest import smooth_image
 

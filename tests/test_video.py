@@ -15,10 +15,8 @@ from hypothesis import strategies as st
 
 from vidstyle.encode import VideoWriter, write_frame
 from vidstyle.errors import IncompleteInputError, InputError, OutputError, UsageError
+from vidstyle.ffmpeg import as_fraction, audio_duration, ffmpeg_exe
 from vidstyle.video import (
-    as_fraction,
-    audio_duration,
-    ffmpeg_exe,
     frame_name,
     iter_frames,
     list_frames,

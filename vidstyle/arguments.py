@@ -67,6 +67,16 @@ def _ints(text: str) -> tuple[int, ...]:
         raise argparse.ArgumentTypeError(f"expected comma-separated integers, got {text!r}") from None
 
 
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected an integer >= 1, got {text!r}")
+    return value
+
+
 def _size(text: str) -> int | None:
     if text == "original":
         return None
@@ -196,9 +206,9 @@ def _add_video_options(p: argparse.ArgumentParser) -> None:
                    help="write frames at the working size or resized to the input's")
     r.add_argument("--keep-frames", action="store_true", help="keep the work folder after encoding")
     r.add_argument("--restart", action="store_true", help="discard an interrupted run's frames")
-    w = p.add_argument_group("video: watching a run")
-    w.add_argument("--preview", metavar="JPG", help="rewrite this image with the current frame's progress")
-    w.add_argument("--preview-every", type=int, default=v.preview_every, help="iterations between previews")
+    w = p.add_argument_group("watching a run (images and videos)")
+    w.add_argument("--preview", metavar="JPG", help="rewrite this image with the original beside the current result")
+    w.add_argument("--preview-every", type=_positive_int, default=v.preview_every, help="iterations between previews")
     w.add_argument("--preview-window", action="store_true", help="show the preview in a window")
 
 

@@ -22,7 +22,8 @@ import numpy as np
 
 from .errors import OutputError, UsageError
 from .images import write_image
-from .video import as_fraction, audio_duration, ffmpeg_exe, ffmpeg_path, frame_name
+from .ffmpeg import as_fraction, audio_duration, ffmpeg_exe, ffmpeg_path
+from .video import frame_name
 
 log = logging.getLogger(__name__)
 

@@ -16,7 +16,8 @@ from .encode import FORMATS
 from .errors import OutputError, UsageError
 from .images import IMAGE_SUFFIXES, read_image
 from .report import config_dict
-from .video import FrameReader, StreamInfo, as_fraction, parse_time, probe
+from .ffmpeg import as_fraction
+from .video import FrameReader, StreamInfo, parse_time, probe
 from .workdir import MANIFEST, WorkDir
 
 log = logging.getLogger(__name__)

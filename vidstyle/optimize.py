@@ -20,9 +20,9 @@ from keras import ops
 from . import backend
 from .config import StyleOptions
 from .device import resolve_precision
+from .diffwarp import warp_taps
 from .errors import OptimizationError
 from .features import Extractor
-from .diffwarp import warp_taps
 from .losses import (
     content_objective,
     content_report,

@@ -23,13 +23,13 @@ from .config import StyleOptions, VideoOptions
 from .device import resolve_precision
 from .encode import VideoWriter, write_frame
 from .errors import Interrupted, OutputError
-from .stability import warp_error
 from .images import resize
 from .jobs import Job, plan
 from .optimize import Engine
 from .preview import Preview
 from .report import REPORT_VERSION, config_dict, frame_entries, plot_losses, write_report
 from .sequence import Progress, stylize_sequence
+from .stability import warp_error
 from .temporal import prefetch, source_frames
 from .video import FrameReader, probe
 
@@ -91,18 +91,20 @@ def stylize_video(
     style, video = resolve_precision(StyleOptions.from_kwargs(**style_kw)), VideoOptions(**video_kw)
     style_list = as_list(styles)
     job = plan(Path(input), Path(output), style_list, style, video)
+    # The network before the work folder: a weights error leaves nothing behind.
+    engine, grams = _prepare(style_list, style, job.size)
     job.work.lock()
     previous_handler = _sigterm_as_interrupt()
     try:
-        return _run(job, style_list, style, video, progress, report_path, plot_path, started)
+        return _run(job, style_list, engine, grams, style, video, progress, report_path, plot_path, started)
     finally:
         if previous_handler is not None:
             signal.signal(signal.SIGTERM, previous_handler)
         job.work.unlock()
 
 
-def _run(job: Job, styles: Sequence, style: StyleOptions, video: VideoOptions, progress,
-         report_path, plot_path, started: float) -> dict:
+def _run(job: Job, styles: Sequence, engine: Engine, grams: list, style: StyleOptions, video: VideoOptions,
+         progress, report_path, plot_path, started: float) -> dict:
     work = job.work
     manifest = work.prepare(job.settings, video.restart)
     state = manifest["state"]
@@ -115,7 +117,6 @@ def _run(job: Job, styles: Sequence, style: StyleOptions, video: VideoOptions, p
     reach = max(video.long_term)
     history = {p: work.load(p) for p in range(max(0, done - reach), done)}
     entries = _load_entries(work.folder, done)
-    engine, grams = _prepare(styles, style, job.size)
     preview = Preview(video.preview, video.preview_window, video.preview_every)
     frames = prefetch(source_frames(job.reader, job.size, video.long_term, video.flow, video.scene_cut, done))
     busy = 0.0

@@ -14,8 +14,14 @@ log = logging.getLogger(__name__)
 
 
 def compose(original_rgb: np.ndarray, current_rgb: np.ndarray, caption: str) -> np.ndarray:
-    """Side by side, enlarged to at least 256 px high so small work sizes stay visible."""
-    pair = np.concatenate([original_rgb, np.clip(current_rgb, 0, 255).astype(np.uint8)], axis=1)
+    """Side by side, enlarged to at least 256 px high so small work sizes stay visible.
+
+    The current image is scaled to the original's size: with --scales it starts smaller."""
+    current = np.clip(current_rgb, 0, 255).astype(np.uint8)
+    height, width = original_rgb.shape[:2]
+    if current.shape[:2] != (height, width):
+        current = cv2.resize(current, (width, height), interpolation=cv2.INTER_NEAREST)
+    pair = np.concatenate([original_rgb.astype(np.uint8), current], axis=1)
     scale = max(1, 256 // pair.shape[0])
     if scale > 1:
         pair = cv2.resize(pair, None, fx=scale, fy=scale, interpolation=cv2.INTER_NEAREST)

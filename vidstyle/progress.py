@@ -48,17 +48,28 @@ class IterationBar:
 
 
 def image_run(source: Path, styles: list[str], output: Path, options: StyleOptions, args: argparse.Namespace) -> int:
-    from .api import run_image, to_uint8
+    from .api import blend_weights, get_engine, run_image, to_uint8, working_size
     from .device import resolve_precision
-    from .images import read_image, write_image
+    from .images import read_image, resize, write_image
+    from .preview import Preview
 
     options = resolve_precision(options)  # the report names what ran
     start = time.perf_counter()
     content = read_image(source)
     style_images = [read_image(s) for s in styles]
+    blend_weights(options, len(style_images))  # refused before the network is built
+    preview = Preview(args.preview, args.preview_window, args.preview_every)
+    original = resize(content, *working_size(content.shape[1], content.shape[0], options.size))
+    get_engine(options)  # the network (cached for run_image): a weights error comes before the bar
     bar = IterationBar(options.iterations, args.quiet)
+
+    def on_iteration(k: int, terms: np.ndarray, image) -> None:
+        bar.update(k, terms)
+        if preview.active and k % preview.every == 0:
+            preview.show(original, backend.to_numpy(image)[0], f"it {k}  loss {terms[0, 4]:.4g}")
+
     try:
-        image, result = run_image(content, style_images, options, on_iteration=bar.update)
+        image, result = run_image(content, style_images, options, on_iteration=on_iteration)
     finally:
         bar.close()
     write_image(output, to_uint8(image))
@@ -89,14 +100,15 @@ def image_run(source: Path, styles: list[str], output: Path, options: StyleOptio
 class VideoProgress:
     """Two bars: frames (s/frame, ETA) and the current frame's iterations (loss terms)."""
 
-    def __init__(self, total_frames: int, quiet: bool):
-        self.frames = tqdm(total=total_frames, desc="frames", unit="frame", disable=quiet,
-                           position=0, dynamic_ncols=True)
-        self.iterations = IterationBar(0, quiet, position=1)
+    def __init__(self, quiet: bool):
+        self.quiet = quiet
+        self.frames: tqdm | None = None  # shown from begin(): an error found before the run has no bars
+        self.iterations: IterationBar | None = None
 
     def begin(self, total_frames: int, finished: int) -> None:
-        self.frames.reset(total=total_frames)
-        self.frames.update(finished)  # a resumed run starts with its finished frames counted
+        self.frames = tqdm(total=total_frames, initial=finished,  # a resumed run counts its finished frames
+                           desc="frames", unit="frame", disable=self.quiet, position=0, dynamic_ncols=True)
+        self.iterations = IterationBar(0, self.quiet, position=1)
 
     def frame_start(self, position: int, iterations: int) -> None:
         self.iterations.reset(iterations, f"frame {position}")
@@ -109,5 +121,6 @@ class VideoProgress:
         self.frames.update(1)
 
     def close(self) -> None:
-        self.iterations.close()
-        self.frames.close()
+        if self.frames is not None:
+            self.iterations.close()
+            self.frames.close()

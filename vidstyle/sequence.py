@@ -22,8 +22,8 @@ import numpy as np
 from . import backend
 from .api import coefficients, initial_image, luminance, to_uint8, with_content_colors
 from .config import StyleOptions, VideoOptions
-from .errors import OptimizationError
 from .diffwarp import bilinear_taps
+from .errors import OptimizationError
 from .flow import warp
 from .multiscale import optimize_scales, resize_batch, scale_sizes
 from .optimize import Engine, Result

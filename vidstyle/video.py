@@ -1,7 +1,7 @@
 """Decoding: probe a video or a frame folder, and stream its frames as RGB uint8.
 
 OpenCV decodes the pixels, one frame at a time, so a long video never sits in memory.
-The ffmpeg binary shipped with imageio-ffmpeg is asked what OpenCV does not say reliably:
+The ffmpeg binary shipped with imageio-ffmpeg is asked (ffmpeg.py) what OpenCV does not say reliably:
 the exact frame rate, the sound track, the rotation and the true frame count (OpenCV
 estimates it from the duration for mkv/avi). Encoding lives in `encode.py`.
 """
@@ -12,17 +12,16 @@ import logging
 import math
 import os
 import re
-import subprocess
 from collections.abc import Iterator
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
 
 import cv2
-import imageio_ffmpeg
 import numpy as np
 
 from .errors import IncompleteInputError, InputError, UsageError
+from .ffmpeg import as_fraction, ffmpeg_path, ffmpeg_stderr, rotation_of, snap_rate, stream_rate
 from .images import IMAGE_SUFFIXES, read_image
 
 log = logging.getLogger(__name__)
@@ -50,73 +49,6 @@ class StreamInfo:
     rotation: int  # clockwise degrees a player applies (OpenCV's convention)
     variable_rate: bool  # best effort: ffmpeg's average and base rates disagree
     is_folder: bool
-
-
-def ffmpeg_exe() -> str:
-    """The ffmpeg binary bundled with imageio-ffmpeg (or the one IMAGEIO_FFMPEG_EXE names)."""
-    return imageio_ffmpeg.get_ffmpeg_exe()
-
-
-def ffmpeg_path(path: str | os.PathLike) -> str:
-    """A path as ffmpeg (and OpenCV through it) must get it: absolute, because a relative name
-    like 'a:b.mp4' is read as the protocol 'a:' and one like '-x.mp4' as an option."""
-    return os.path.abspath(path)
-
-
-def as_fraction(fps: Fraction | float | int | str) -> Fraction:
-    """An exact rate: a float like 29.97 becomes 30000/1001, 25.0 becomes 25."""
-    try:
-        exact = isinstance(fps, (Fraction, int)) or (isinstance(fps, str) and "/" in fps)
-        value = Fraction(fps) if exact else _snap_rate(float(fps))
-    except (ValueError, ZeroDivisionError):
-        raise UsageError(f"frame rate {fps!r} is not a number") from None
-    if value <= 0:
-        raise UsageError(f"frame rate must be positive, got {fps}")
-    return value
-
-
-def _snap_rate(value: float) -> Fraction:
-    """Undo the rounding of a printed or floating-point rate (NTSC rates are n*1000/1001)."""
-    if not math.isfinite(value) or value <= 0:
-        return Fraction(0)
-    if abs(value - round(value)) < 1e-3:
-        return Fraction(round(value))
-    ntsc = round(value * 1.001)
-    if abs(value - ntsc / 1.001) < 6e-3:
-        return Fraction(ntsc * 1000, 1001)
-    return Fraction(value).limit_denominator(1001)
-
-
-def _ffmpeg_stderr(args: list[str], timeout: float = 900.0) -> str:
-    """Run ffmpeg (argument list, no shell) and return its stderr; the exit code is ignored
-    because `ffmpeg -i file` without an output always exits 1."""
-    try:
-        done = subprocess.run(
-            [ffmpeg_exe(), "-hide_banner", "-nostdin", *args],
-            capture_output=True, timeout=timeout, check=False,
-        )
-    except (OSError, subprocess.TimeoutExpired) as exc:
-        raise InputError(f"cannot run ffmpeg: {exc}") from None
-    return done.stderr.decode("utf-8", errors="replace")
-
-
-def _rate(video_line: str, unit: str) -> Fraction | None:
-    """A rate printed on ffmpeg's stream line, e.g. '29.97 fps' or '1k tbr'."""
-    match = re.search(rf"([\d.]+)(k?) {unit}\b", video_line)
-    if not match:
-        return None
-    value = float(match.group(1)) * (1000 if match.group(2) else 1)
-    snapped = _snap_rate(value)
-    return snapped if snapped > 0 else None
-
-
-def _rotation(stderr: str) -> int:
-    """Clockwise rotation from a display matrix (counter-clockwise in ffmpeg) or a rotate tag."""
-    match = re.search(r"rotation of (-?[\d.]+) degrees", stderr)
-    if match:
-        return round(-float(match.group(1))) % 360
-    match = re.search(r"^\s*rotate\s*:\s*(-?\d+)", stderr, re.MULTILINE)
-    return int(match.group(1)) % 360 if match else 0
 
 
 def _open_capture(path: Path) -> tuple[cv2.VideoCapture, bool]:
@@ -155,7 +87,7 @@ def probe(path: str | os.PathLike, *, fps: Fraction | float = DEFAULT_FOLDER_FPS
 def _probe_video(path: Path) -> StreamInfo:
     # One demuxing pass (no decoding): the header tells streams, rate and rotation; the packet
     # count is exact where OpenCV only estimates (mkv, avi: duration × fps, audio tail included).
-    stderr = _ffmpeg_stderr(["-i", ffmpeg_path(path), "-map", "0:v:0?", "-c", "copy", "-f", "null", "-"])
+    stderr = ffmpeg_stderr(["-i", ffmpeg_path(path), "-map", "0:v:0?", "-c", "copy", "-f", "null", "-"])
     header = stderr.split("Output #", 1)[0]
     if "Input #" not in header:
         last = stderr.strip().splitlines()[-1:] or ["no output from ffmpeg"]
@@ -164,8 +96,8 @@ def _probe_video(path: Path) -> StreamInfo:
     if video is None:
         raise InputError(f"{path}: no video stream, so no frames")
     audio = re.search(r"Stream #\d+:\d+.*?: Audio: (\w+)", header)
-    avg, base = _rate(video.group(1), "fps"), _rate(video.group(1), "tbr")
-    rotation = _rotation(header)
+    avg, base = stream_rate(video.group(1), "fps"), stream_rate(video.group(1), "tbr")
+    rotation = rotation_of(header)
     packets = re.findall(r"frame=\s*(\d+)", stderr)
     damaged = re.search(r"partial file|ended prematurely|corrupt|Invalid data|truncat", stderr, re.I)
 
@@ -183,7 +115,7 @@ def _probe_video(path: Path) -> StreamInfo:
     # r_frame_rate (tbr) is exact for constant-rate video; the average only wins when they
     # disagree, i.e. the rate varies and the average gives the right duration.
     variable = avg is not None and base is not None and abs(float(avg - base)) > 0.01 * float(base)
-    fps = (avg if variable else base or avg) or _snap_rate(cv_fps)
+    fps = (avg if variable else base or avg) or snap_rate(cv_fps)
     if fps <= 0:
         raise InputError(f"{path}: cannot tell the frame rate")
     count = int(packets[-1]) if packets else 0
@@ -351,16 +283,3 @@ def frame_name(index: int) -> str:
     if index < 0:
         raise ValueError(f"frame index must be >= 0, got {index}")
     return f"frame_{index:06d}.png"
-
-
-def audio_duration(path: str | os.PathLike) -> float | None:
-    """Length in seconds of the first audio stream, or None if the file has none."""
-    if not Path(path).is_file():
-        raise InputError(f"{path}: no such file")
-    # Copying the packets to nowhere is fast and ffmpeg's last progress time is the stream's end.
-    stderr = _ffmpeg_stderr(["-i", ffmpeg_path(path), "-map", "0:a:0?", "-c", "copy", "-f", "null", "-"])
-    times = re.findall(r"time=(\d+):(\d+):([\d.]+)", stderr)
-    if not re.search(r"Stream #\d+:\d+.*?: Audio:", stderr) or not times:
-        return None
-    hours, minutes, seconds = times[-1]
-    return int(hours) * 3600 + int(minutes) * 60 + float(seconds)
