@@ -159,6 +159,8 @@ def entries(path: Path) -> set[str]:
     (["--lr", "0", "--optimizer", "adam"], "--lr"),
     (["--batch", "two"], "--batch"),  # argparse's own type check
     (["--optimizer", "sgd"], "--optimizer"),
+    (["--preview-every", "0"], "--preview-every"),
+    (["--audio", "missing.wav"], "--audio"),
 ])
 def test_invalid_options_rejected_before_work(capsys, tmp_path, folder, style, no_network, options, named):
     out = tmp_path / "out"
@@ -166,6 +168,19 @@ def test_invalid_options_rejected_before_work(capsys, tmp_path, folder, style, n
     assert code == 2
     assert named in assert_one_error_line(err)
     assert not out.exists() and not out.with_name("out.vidstyle").exists()
+
+
+@pytest.mark.parametrize("options, named", [
+    (["--fps", "12"], "--fps"),  # a video keeps its own rate
+    (["--audio", "a.wav", "--no-audio"], "--no-audio"),
+])
+def test_options_that_contradict_a_video_input(capsys, tmp_path, style, no_network, options, named):
+    (tmp_path / "a.wav").write_bytes(b"")
+    clip = make_clip(tmp_path / "in.mp4", 3)
+    out = tmp_path / "out.mp4"
+    code, _, err = run_cli(capsys, clip, "-s", style, "-o", out, *options)
+    assert code == 2 and named in assert_one_error_line(err)
+    assert not out.exists() and not out.with_name("out.mp4.vidstyle").exists()
 
 
 def test_invalid_option_for_an_image_run(capsys, tmp_path, style, no_network):

@@ -45,6 +45,15 @@ def test_round_trip_keeps_frames_rate_and_sound(tmp_path, style_png, fps, sound)
     assert not (tmp_path / "out.mp4.vidstyle").exists()  # work folder removed once complete
 
 
+def test_round_trip_with_an_audio_track_gives_a_silent_video_that_sound(tmp_path, style_png):
+    wav = write_wav(tmp_path / "tone.wav", 2.0)
+    clip = write_clip(tmp_path / "in.mp4", make_frames(5, 64, 48), Fraction(10))
+    assert not probe(clip).has_audio
+    vidstyle.stylize_video(clip, style_png, tmp_path / "out.mp4", audio=str(wav), **FAST)
+    assert probe(tmp_path / "out.mp4").has_audio
+    assert audio_duration(tmp_path / "out.mp4") == pytest.approx(0.5, abs=0.1)  # cut to the 5 frames
+
+
 def test_frames_folder_in_and_out_with_every(tmp_path, style_png):
     folder = tmp_path / "frames"
     folder.mkdir()

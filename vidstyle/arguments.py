@@ -197,8 +197,9 @@ def _add_video_options(p: argparse.ArgumentParser) -> None:
     r.add_argument("--start", help="first frame: index, seconds (12.5s) or timecode (00:01:02.5)")
     r.add_argument("--end", help="end (exclusive), same forms as --start")
     r.add_argument("--every", type=int, default=v.every, help="take every N-th frame")
-    r.add_argument("--fps", help="frame rate of a frame-folder input (default 25), e.g. 24 or 30000/1001")
-    r.add_argument("--audio", help="sound track for a frame-folder input")
+    r.add_argument("--fps", help="frame rate of a frame-folder input (default 25), e.g. 24 or 30000/1001; "
+                   "a video keeps its own")
+    r.add_argument("--audio", help="sound track for the output: a frame folder's, or in place of a video's own")
     r.add_argument("--no-audio", action="store_true", help="drop the input's sound")
     r.add_argument("--codec", help="ffmpeg video codec (default: libx264 for mp4/mov/mkv, mjpeg for avi)")
     r.add_argument("--crf", type=int, default=v.crf, help="x264 quality (lower is better)")

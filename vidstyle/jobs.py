@@ -74,6 +74,10 @@ def plan(source: Path, output: Path, styles: list, style: StyleOptions, video: V
     check_styles(styles, style)
     fps_folder = as_fraction(video.fps) if video.fps else Fraction(25)
     info = probe(source, fps=fps_folder)
+    if video.fps and not info.is_folder:
+        raise UsageError(f"--fps {video.fps}: sets a frame folder's rate; a video keeps its own ({info.fps} fps)")
+    if video.audio and video.no_audio:
+        raise UsageError("--audio and --no-audio: give one or the other")
     start = parse_time(video.start, info.fps) if video.start else 0
     end = parse_time(video.end, info.fps) if video.end else None
     if end is not None and end <= start:
@@ -104,14 +108,14 @@ def plan(source: Path, output: Path, styles: list, style: StyleOptions, video: V
         if (complete or (ours and not (output / MANIFEST).exists())) and not video.overwrite:
             raise OutputError(f"{output}: holds finished frames; pass --overwrite to replace them")
 
-    if video.every > 1 and info.has_audio and not video.no_audio:
+    if video.every > 1 and info.has_audio and not (video.no_audio or video.audio):
         log.warning("note: the sound is dropped because --every %d changes the timing", video.every)
     if info.variable_rate:
         log.warning("note: %s has a variable frame rate; the output uses its average, %s fps", source, info.fps)
     audio_from: Path | None = None
-    if info.is_folder:
-        audio_from = Path(video.audio) if video.audio else None
-    elif info.has_audio and not video.no_audio and video.every == 1:
+    if video.audio:  # a given track wins, for a folder or a video alike
+        audio_from = Path(video.audio)
+    elif not info.is_folder and info.has_audio and not video.no_audio and video.every == 1:
         audio_from = source
     if audio_from is not None and not audio_from.is_file():
         raise UsageError(f"--audio {audio_from}: no such file")
