@@ -173,6 +173,7 @@ def test_invalid_options_rejected_before_work(capsys, tmp_path, folder, style, n
 @pytest.mark.parametrize("options, named", [
     (["--fps", "12"], "--fps"),  # a video keeps its own rate
     (["--audio", "a.wav", "--no-audio"], "--no-audio"),
+    (["--codec", "nonsense"], "--codec"),  # found before the frames are optimised, not when encoding
 ])
 def test_options_that_contradict_a_video_input(capsys, tmp_path, style, no_network, options, named):
     (tmp_path / "a.wav").write_bytes(b"")
@@ -181,6 +182,14 @@ def test_options_that_contradict_a_video_input(capsys, tmp_path, style, no_netwo
     code, _, err = run_cli(capsys, clip, "-s", style, "-o", out, *options)
     assert code == 2 and named in assert_one_error_line(err)
     assert not out.exists() and not out.with_name("out.mp4.vidstyle").exists()
+
+
+def test_a_one_frame_video_has_no_warp_error_to_show(capsys, tmp_path, style):
+    clip = make_clip(tmp_path / "in.mp4", 1)
+    code, out, _ = run_cli(capsys, clip, "-s", style, "-o", tmp_path / "out.mp4")
+    assert code == 0 and "1 frame," in out and "E_warp n/a" in out and "nan" not in out
+    assert main(["warp-error", str(clip), str(tmp_path / "out.mp4")]) == 0
+    assert "E_warp n/a" in capsys.readouterr().out
 
 
 def test_invalid_option_for_an_image_run(capsys, tmp_path, style, no_network):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import errno
 import logging
+import math
 import os
 import sys
 from collections.abc import Sequence
@@ -16,6 +17,8 @@ from .errors import OutputError, UsageError, VidstyleError
 
 __all__ = ["build_parser", "main"]
 
+# E_warp is NaN without a pair of frames inside one shot: one frame, or scene cuts only.
+NO_PAIRS = "E_warp n/a (no two consecutive frames of one shot)"
 VIDEO_SUFFIXES = (".mp4", ".avi", ".mov", ".mkv", ".webm", ".m4v", ".mpg", ".mpeg")
 
 
@@ -82,8 +85,9 @@ def _video_run(source: Path, output: Path, options: StyleOptions, video: VideoOp
     frames = report["frames"]
     per_frame = sum(f["seconds"] for f in frames) / max(1, len(frames))
     warp = report["warp_error"]
-    print(f"{output}: {len(frames)} frames, {per_frame:.2f} s/frame, "
-          f"E_warp {warp['output']:.5f} (original {warp['original']:.5f})")
+    stability = (NO_PAIRS if math.isnan(warp["output"])
+                 else f"E_warp {warp['output']:.5f} (original {warp['original']:.5f})")
+    print(f"{output}: {len(frames)} frame{'s' * (len(frames) != 1)}, {per_frame:.2f} s/frame, {stability}")
     return 0
 
 
@@ -105,7 +109,7 @@ def cmd_warp_error(args: argparse.Namespace) -> int:
 
     original, stylized = iter_frames(Path(args.original)), iter_frames(Path(args.stylized))
     value, pairs = warp_error((f for _, f in stylized), (f for _, f in original), args.flow)
-    print(f"E_warp {value:.6f} over {len(pairs)} frame pairs ({args.flow} flow)")
+    print(NO_PAIRS if math.isnan(value) else f"E_warp {value:.6f} over {len(pairs)} frame pairs ({args.flow} flow)")
     return 0
 
 

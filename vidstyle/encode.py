@@ -21,8 +21,8 @@ import imageio_ffmpeg
 import numpy as np
 
 from .errors import OutputError, UsageError
-from .images import write_image
 from .ffmpeg import as_fraction, audio_duration, ffmpeg_exe, ffmpeg_path
+from .images import write_image
 from .video import frame_name
 
 log = logging.getLogger(__name__)
@@ -42,6 +42,26 @@ FORMATS: dict[str, _Format] = {
     ".mkv": _Format("libx264", "aac"),
     ".avi": _Format("mjpeg", "libmp3lame"),
 }
+
+
+def video_encoders() -> set[str]:
+    """The video encoders the bundled ffmpeg has (`ffmpeg -encoders`: flags, then the name)."""
+    try:
+        listing = subprocess.run([ffmpeg_exe(), "-hide_banner", "-encoders"], capture_output=True, text=True,
+                                 timeout=60, check=False).stdout
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        raise OutputError(f"cannot run ffmpeg: {exc}") from None
+    table = listing.split("------", 1)[-1].splitlines()
+    return {fields[1] for fields in map(str.split, table) if len(fields) > 1 and fields[0].startswith("V")}
+
+
+def check_codec(codec: str) -> None:
+    """Refuse, before any frame is optimised, a --codec this ffmpeg cannot encode video with."""
+    encoders = video_encoders()
+    if encoders and codec not in encoders:
+        known = ", ".join(c for c in ("libx264", "libx265", "libvpx-vp9", "mjpeg", "gif") if c in encoders)
+        raise UsageError(f"--codec {codec}: not a video encoder of this ffmpeg (try {known}; "
+                         "'ffmpeg -encoders' lists them)")
 
 
 def _quality_args(codec: str, crf: int) -> list[str]:

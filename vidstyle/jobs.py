@@ -12,11 +12,11 @@ from pathlib import Path
 
 from .api import blend_weights, working_size
 from .config import StyleOptions, VideoOptions
-from .encode import FORMATS
+from .encode import FORMATS, check_codec
 from .errors import OutputError, UsageError
+from .ffmpeg import as_fraction
 from .images import IMAGE_SUFFIXES, read_image
 from .report import config_dict
-from .ffmpeg import as_fraction
 from .video import FrameReader, StreamInfo, parse_time, probe
 from .workdir import MANIFEST, WorkDir
 
@@ -88,6 +88,8 @@ def plan(source: Path, output: Path, styles: list, style: StyleOptions, video: V
     size = working_size(info.width, info.height, style.size)
 
     to_video = is_video_path(output)
+    if to_video and video.codec:
+        check_codec(video.codec)
     if not to_video and output.suffix.lower() in IMAGE_SUFFIXES:
         raise UsageError(f"--output {output}: for a video or frame folder, give a video file "
                          f"({', '.join(FORMATS)}) or a folder")
