@@ -26,6 +26,30 @@ MANIFEST = "vidstyle-manifest.json"
 LOCK = ".vidstyle.lock"
 
 
+# Settings outside the option groups, as a user would name them.
+_LABELS = {"input": "the input", "input_frames": "the input's frame count", "styles": "the style images",
+           "size": "the working size", "range": "--start/--end/--every"}
+
+
+def changes(old: dict, new: dict) -> list[str]:
+    """Each setting that differs, as '--style-weight 0.01 -> 0.5' (the option groups flattened)."""
+    def flat(settings: dict) -> dict:
+        out = {}
+        for key, value in settings.items():
+            if isinstance(value, dict):  # style_options, video_options: keys are option names
+                out.update({"--" + k.replace("_", "-"): v for k, v in value.items()})
+            else:
+                out[_LABELS.get(key, key)] = value
+        return out
+
+    def show(value) -> str:
+        return ",".join(map(str, value)) if isinstance(value, list) else str(value)
+
+    before, after = flat(old), flat(new)
+    return [f"{name} {show(before.get(name))} -> {show(after.get(name))}" if name.startswith("--") else name
+            for name in sorted(set(before) | set(after)) if before.get(name) != after.get(name)]
+
+
 class WorkDir:
     def __init__(self, folder: Path):
         self.folder = folder
@@ -77,12 +101,9 @@ class WorkDir:
             old = None  # a finished run being replaced (the caller checked --overwrite)
         if old is not None and old.get("settings") != settings:
             if not restart:
-                changed = sorted(
-                    k for k in set(old.get("settings", {})) | set(settings)
-                    if old.get("settings", {}).get(k) != settings.get(k)
-                )
                 raise UsageError(
-                    f"{self.folder} holds an interrupted run with other settings ({', '.join(changed)}); "
+                    f"{self.folder} holds an interrupted run with other settings "
+                    f"({'; '.join(changes(old.get('settings', {}), settings))}); "
                     "run it with the same options to resume, or pass --restart to start over"
                 )
             old = None

@@ -1,0 +1,29 @@
+"""The work folder's resume check names what changed, as the user would type it."""
+
+from __future__ import annotations
+
+import pytest
+
+from vidstyle.errors import UsageError
+from vidstyle.workdir import WorkDir, changes
+
+SETTINGS = {"input": "/a.mp4", "size": [64, 48], "style_options": {"style_weight": 0.01, "tv_weight": 8e4},
+            "video_options": {"long_term": [1], "frame_lr": 2.0}}
+
+
+def test_changes_name_options_with_old_and_new_values():
+    new = SETTINGS | {"size": [96, 72], "style_options": {"style_weight": 0.5, "tv_weight": 8e4},
+                      "video_options": {"long_term": [1, 2], "frame_lr": 2.0}}
+    assert changes(SETTINGS, new) == ["--long-term 1 -> 1,2", "--style-weight 0.01 -> 0.5", "the working size"]
+    assert changes(SETTINGS, SETTINGS) == []
+
+
+def test_resume_with_other_settings_is_refused_unless_restarted(tmp_path):
+    work = WorkDir(tmp_path / "work")
+    work.lock()  # makes the folder, as a run does
+    work.prepare(SETTINGS, restart=False)
+    other = SETTINGS | {"style_options": {"style_weight": 1.0, "tv_weight": 8e4}}
+    with pytest.raises(UsageError, match=r"--style-weight 0.01 -> 1.0.*--restart"):
+        work.prepare(other, restart=False)
+    assert work.prepare(other, restart=True)["settings"] == other
+    work.unlock()
