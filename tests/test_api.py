@@ -10,6 +10,7 @@ import vidstyle
 from vidstyle import backend
 from vidstyle.api import get_engine
 from vidstyle.config import DEFAULT_STYLE_LAYERS, StyleOptions
+from vidstyle.errors import InputError
 from conftest import smooth_image
 
 CONTENT = "block5_conv2"
@@ -181,3 +182,21 @@ def test_mixed_precision_runs_with_adam_and_is_refused_with_lbfgs(rng):
     assert out.shape == (32, 32, 3)
     with pytest.raises(UsageError, match="--optimizer adam"):
         StyleOptions(weights="random", precision="mixed", optimizer="lbfgs")
+
+
+def test_arrays_are_taken_like_files_and_unit_floats_are_refused(rng):
+    from vidstyle.api import as_rgb
+
+    rgb = rng.integers(0, 256, (6, 5, 3)).astype(np.uint8)
+    assert np.array_equal(as_rgb(rgb, "content"), rgb.astype(np.float32))
+    assert np.array_equal(as_rgb(rgb[:, :, 0], "content"), np.repeat(rgb[:, :, :1], 3, axis=2))  # gray
+    assert np.allclose(as_rgb(rgb.astype(np.uint16) * 257, "content"), rgb)  # 16 bits
+    alpha = np.dstack([rgb, np.full((6, 5), 255, np.uint8)])
+    assert np.allclose(as_rgb(alpha, "content"), rgb)  # opaque: the colours themselves
+    alpha[..., 3] = 0
+    assert np.allclose(as_rgb(alpha, "content"), 255)  # transparent: white paper
+    assert as_rgb(np.zeros((4, 4, 3), np.float32), "content").max() == 0  # black is 0-255 black
+    with pytest.raises(InputError, match=r"style: a float array with values in \[0, 1\]"):
+        as_rgb(rgb / 255.0, "style")
+    with pytest.raises(InputError, match="unsupported pixel type bool"):
+        as_rgb(rgb > 9, "content")
