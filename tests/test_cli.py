@@ -54,3 +54,10 @@ def test_cli_run_at_64px_cuts_style_term_in_half(tmp_path):
     assert len(frame["history"]) == frame["iterations"] + 1
     assert all(len(row) == 6 for row in frame["history"])
     assert plot.stat().st_size > 1000 and (tmp_path / "out.png").exists()
+
+
+def test_info_describes_a_video_and_an_image(capsys):
+    assert main(["info", str(ROOT / "samples" / "clip.mp4")]) == 0
+    assert "30 frames, 10 fps (10.000), 160x120, 3.000 s, sound: aac" in capsys.readouterr().out
+    assert main(["info", str(ROOT / "samples" / "content.png")]) == 0
+    assert capsys.readouterr().out.strip().endswith("content.png: an image, 256x192")

@@ -92,11 +92,17 @@ def _video_run(source: Path, output: Path, options: StyleOptions, video: VideoOp
 
 
 def cmd_info(args: argparse.Namespace) -> int:
+    from .images import IMAGE_SUFFIXES, read_image
     from .video import probe
 
-    info = probe(Path(args.input))
+    source = Path(args.input)
+    if source.is_file() and source.suffix.lower() in IMAGE_SUFFIXES:
+        height, width = read_image(source).shape[:2]
+        print(f"{source}: an image, {width}x{height}")
+        return 0
+    info = probe(source)
     sound = f"{info.audio_codec or 'yes'}" if info.has_audio else "none"
-    print(f"{info.path}: {info.frame_count} frames, {info.fps} fps ({float(info.fps):.3f}), "
+    print(f"{info.path}: {info.frame_count} frame{'s' * (info.frame_count != 1)}, {info.fps} fps ({float(info.fps):.3f}), "
           f"{info.width}x{info.height}, {info.duration:.3f} s, sound: {sound}"
           + (f", rotation {info.rotation}" if info.rotation else "")
           + (", variable frame rate" if info.variable_rate else ""))
