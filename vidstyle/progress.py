@@ -59,7 +59,8 @@ def image_run(source: Path, styles: list[str], output: Path, options: StyleOptio
     style_images = [read_image(s) for s in styles]
     blend_weights(options, len(style_images))  # refused before the network is built
     preview = Preview(args.preview, args.preview_window, args.preview_every)
-    original = resize(content, *working_size(content.shape[1], content.shape[0], options.size))
+    if preview.active:  # the left half: the content at the working size
+        original = resize(content, *working_size(content.shape[1], content.shape[0], options.size))
     get_engine(options)  # the network (cached for run_image): a weights error comes before the bar
     bar = IterationBar(options.iterations, args.quiet)
 
