@@ -463,12 +463,30 @@ def video_rows(report: Report, clock: Clock, args) -> None:
                                      fmt(statistics.fmean(later), ".4g"), fmt(wall, ".4g"), fmt(e_out, ".5g"),
                                      fmt(e_orig, ".5g"), fmt(ratio, ".3g"), ""],
                            record | {"frames": len(rep["frames"]), "frame_seconds": [f["seconds"] for f in rep["frames"]],
+                                     "frame_seconds_median": statistics.median(later),
                                      "wall": wall, "warp_error": rep["warp_error"], "pair_ratio": ratio,
                                      "busy": rep.get("busy")})
             except Exception as exc:  # noqa: BLE001
                 report.row("video", [batch] + ["–"] * 7 + [short_error(exc)], record | {"error": short_error(exc)})
             finally:
                 gc.collect()
+    verdict = batch_verdict({r["batch"]: r for r in report.data["sections"].get("video", []) if "warp_error" in r})
+    if verdict:
+        report.line("\n" + verdict)
+        report.data["video_verdict"] = verdict
+
+
+def batch_verdict(rows: dict[int, dict]) -> str | None:
+    """Issue 4's acceptance, read off the rows: batch 4's E_warp within 15 % of batch 1's (lower,
+    i.e. steadier, passes too), and no frame pair above 3x the median pair."""
+    if 1 not in rows or 4 not in rows:
+        return None
+    one, four = rows[1]["warp_error"]["output"], rows[4]["warp_error"]["output"]
+    change = four / one - 1
+    worst = max(r["pair_ratio"] or math.inf for r in rows.values())
+    return (f"batch 4 against batch 1: E_warp {change:+.1%} ({'at most' if change <= 0.15 else 'OVER'} +15 %), "
+            f"worst pair {worst:.2f}x the median ({'under' if worst <= 3 else 'OVER'} 3x); "
+            f"s/frame median {rows[4]['frame_seconds_median']:.4g} against {rows[1]['frame_seconds_median']:.4g}")
 
 
 def main(argv=None) -> int:

@@ -33,3 +33,18 @@ def test_gpu_bench_refuses_unknown_sections_and_bad_shapes(argv, capsys):
         load_script("gpu_bench").parse_args(argv)
     assert exc.value.code == 2
     assert argv[0] in capsys.readouterr().err
+
+
+def test_gpu_bench_reads_issue_4s_acceptance_off_the_video_rows():
+    bench = load_script("gpu_bench")
+
+    def row(e_warp, ratio, seconds):
+        return {"warp_error": {"output": e_warp}, "pair_ratio": ratio, "frame_seconds_median": seconds}
+
+    ok = bench.batch_verdict({1: row(2.0e-5, 1.9, 0.30), 4: row(2.2e-5, 2.1, 0.12)})
+    assert "+10.0% (at most +15 %)" in ok and "worst pair 2.10x the median (under 3x)" in ok
+    bad = bench.batch_verdict({1: row(2.0e-5, 1.9, 0.30), 4: row(2.4e-5, 3.5, 0.12)})
+    assert "+20.0% (OVER +15 %)" in bad and "OVER 3x" in bad
+    steadier = bench.batch_verdict({1: row(2.0e-5, 1.9, 0.30), 4: row(1.0e-5, 1.9, 0.12)})
+    assert "-50.0% (at most +15 %)" in steadier  # a steadier batch passes
+    assert bench.batch_verdict({1: row(2.0e-5, 1.9, 0.30)}) is None  # batch 4 skipped or failed
