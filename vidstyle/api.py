@@ -16,7 +16,7 @@ import numpy as np
 from .config import StyleOptions
 from .device import resolve_precision
 from .errors import InputError, UsageError
-from .images import fit_size, read_image, resize
+from .images import fit_size, read_image, resize, three_channels
 from .multiscale import optimize_scales, resize_batch, scale_sizes
 from .optimize import Engine, IterationCallback, Result
 from .vgg import min_size
@@ -29,27 +29,21 @@ ImageLike = np.ndarray | str | os.PathLike
 def as_rgb(image: ImageLike, what: str) -> np.ndarray:
     """An RGB float32 array on 0-255 from an image path or an array.
 
-    Arrays get what files get (images.to_rgb8): 16 bits scaled to 8, gray repeated to RGB, alpha
-    composited on white. A float array in [0, 1] (what matplotlib and scikit-image give) is refused,
+    Arrays get what files get (images.three_channels): 16 bits scaled to 8, gray repeated to RGB,
+    alpha composited on white. A float array in [0, 1] (what matplotlib and scikit-image give) is refused,
     not guessed at: on the 0-255 scale it would be a black image.
     """
     if isinstance(image, (str, os.PathLike)):
         image = read_image(image)
     array = np.asarray(image)
-    if array.dtype == np.uint16:
-        array = array / 257.0
-    elif array.dtype.kind == "f" and array.size and 0 < np.nanmax(array) <= 1.0:
+    if array.dtype.kind == "f" and array.size and 0 < np.nanmax(array) <= 1.0:
         raise InputError(f"{what}: a float array with values in [0, 1]; vidstyle takes 0-255 (multiply by 255)")
-    elif array.dtype.kind not in "uif":
+    if array.dtype.kind not in "uif":
         raise InputError(f"{what}: unsupported pixel type {array.dtype}")
-    if array.ndim == 2:
-        array = np.repeat(array[:, :, None], 3, axis=2)
-    elif array.ndim == 3 and array.shape[2] == 4:
-        alpha = array[:, :, 3:].astype(np.float32) / 255.0
-        array = array[:, :, :3] * alpha + 255.0 * (1.0 - alpha)
-    if array.ndim != 3 or array.shape[2] != 3:
+    rgb = three_channels(array)
+    if rgb.ndim != 3 or rgb.shape[2] != 3:
         raise InputError(f"{what}: expected an H×W×3 RGB array (or gray H×W, RGBA H×W×4), got shape {array.shape}")
-    return array.astype(np.float32)
+    return rgb
 
 
 def as_list(styles: ImageLike | Sequence[ImageLike]) -> list[ImageLike]:

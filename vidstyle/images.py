@@ -31,29 +31,37 @@ def _note(name: str, what: str) -> None:
     _noted.add(key)
 
 
+def three_channels(img: np.ndarray) -> np.ndarray:
+    """Float32 on 0-255 with 3 channels in the input's own order (RGB or BGR): 16 bits scaled to
+    8, gray repeated, an alpha channel (the last) composited on white, since transparent areas of
+    a painting are usually paper. Any other shape is returned as it is, for the caller to refuse."""
+    out = img.astype(np.float32) / (257.0 if img.dtype == np.uint16 else 1.0)
+    if out.ndim == 2:
+        return np.repeat(out[:, :, None], 3, axis=2)
+    if out.ndim == 3 and out.shape[2] == 4:
+        alpha = out[:, :, 3:] / 255.0
+        return out[:, :, :3] * alpha + 255.0 * (1.0 - alpha)
+    return out
+
+
 def to_rgb8(array: np.ndarray, name: str = "image") -> np.ndarray:
     """Convert a decoded OpenCV array (gray, BGR, BGRA; 8/16-bit/float) to RGB uint8."""
     img = np.asarray(array)
     if img.dtype == np.uint16:
         _note(name, "16-bit image converted to 8 bits")
-        img = (img.astype(np.float32) / 257.0 + 0.5).astype(np.uint8)
     elif img.dtype in (np.float32, np.float64):
         _note(name, "float image converted to 8 bits")
-        img = np.clip(img * 255.0 + 0.5, 0, 255).astype(np.uint8)
+        img = np.clip(img * 255.0, 0, 255)  # OpenCV's float images are on [0, 1]
     elif img.dtype != np.uint8:
         raise InputError(f"{name}: unsupported pixel type {img.dtype}")
     if img.ndim == 2:
         _note(name, "grayscale image converted to RGB")
-        return cv2.cvtColor(img, cv2.COLOR_GRAY2RGB)
-    if img.ndim == 3 and img.shape[2] == 4:
-        # Composite on white: transparent areas of a painting are usually paper.
+    elif img.ndim == 3 and img.shape[2] == 4:
         _note(name, "alpha channel composited on white")
-        alpha = img[:, :, 3:4].astype(np.float32) / 255.0
-        bgr = img[:, :, :3].astype(np.float32) * alpha + 255.0 * (1.0 - alpha)
-        img = (bgr + 0.5).astype(np.uint8)
-    if img.ndim != 3 or img.shape[2] != 3:
+    bgr = three_channels(img)
+    if bgr.ndim != 3 or bgr.shape[2] != 3:
         raise InputError(f"{name}: unsupported image shape {img.shape}")
-    return cv2.cvtColor(img, cv2.COLOR_BGR2RGB)
+    return cv2.cvtColor(np.clip(bgr + 0.5, 0, 255).astype(np.uint8), cv2.COLOR_BGR2RGB)
 
 
 def read_image(path: str | os.PathLike) -> np.ndarray:
