@@ -219,12 +219,14 @@ def test_frame_name() -> None:
 @pytest.mark.parametrize(("text", "fps", "frame"), [
     ("120", 25, 120), ("0", 25, 0), ("12.5s", 10, 125), ("1.5s", NTSC, 44), (".5s", 10, 5),
     ("00:01:02.5", 25, 1562), ("01:02.5", 25, 1562), ("1:00:00", 10, 36000), (" 3s ", 10, 30),
+    (120, 25, 120),  # the API's int
 ])
 def test_parse_time(text: str, fps: Fraction | int, frame: int) -> None:
     assert parse_time(text, fps) == frame
 
 
-@pytest.mark.parametrize("text", ["-3", "-1.5s", "abc", "12.5", "", "1:75", "1:61:00", "1:2:3:4", "5 s"])
+@pytest.mark.parametrize("text", ["-3", "-1.5s", "abc", "12.5", "", "1:75", "1:61:00", "1:2:3:4", "5 s",
+                                  -3, 12.5, True, None])
 def test_parse_time_rejects(text: str) -> None:
     with pytest.raises(UsageError):
         parse_time(text, 25)

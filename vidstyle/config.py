@@ -138,8 +138,8 @@ class VideoOptions:
     long_term: tuple[int, ...] = (1,)  # frame offsets coupled by the temporal loss, nearest first
     flow: str = "dis"
     scene_cut: float = 0.1  # fraction of consistent pixels below which a frame starts afresh
-    start: str | None = None
-    end: str | None = None
+    start: str | int | None = None  # frame index, '12.5s' or a timecode
+    end: str | int | None = None
     every: int = 1
     fps: str | None = None  # frame-folder input
     audio: str | None = None  # frame-folder input

@@ -256,9 +256,11 @@ def iter_frames(path: str | os.PathLike, *, start: int = 0, end: int | None = No
 _TIMECODE = re.compile(r"^(?:(\d+):)?(\d{1,2}):(\d{1,2}(?:\.\d*)?)$")
 
 
-def parse_time(text: str, fps: Fraction | float) -> int:
-    """A frame index from '120' (frame), '12.5s' (seconds) or '[hh:]mm:ss[.ff]' (timecode)."""
-    raw = text.strip().lower()
+def parse_time(text: str | int, fps: Fraction | float) -> int:
+    """A frame index from '120' or 120 (frame), '12.5s' (seconds) or '[hh:]mm:ss[.ff]' (timecode)."""
+    if isinstance(text, bool) or not isinstance(text, (str, int)):
+        raise UsageError(f"time {text!r}: expected a frame index (120), seconds ('12.5s') or a timecode ('01:02.5')")
+    raw = str(text).strip().lower()
     rate = as_fraction(fps)
     if raw.startswith("-"):
         raise UsageError(f"time {text!r} is negative")
