@@ -144,6 +144,10 @@ def test_iterator_form_yields_every_frame(tmp_path, style_png):
     out = list(vidstyle.iter_stylized_frames(clip, style_png, **FAST))
     assert [i for i, _ in out] == [0, 1, 2, 3]
     assert all(f.shape == (48, 64, 3) and f.dtype == np.uint8 for _, f in out)
+    ranged = vidstyle.iter_stylized_frames(clip, style_png, start=1, end="0.4s", every=2, **FAST)
+    assert [i for i, _ in ranged] == [1, 3]  # the range options hold here too (they were ignored)
+    with pytest.raises(UsageError, match="--start"):
+        next(vidstyle.iter_stylized_frames(clip, style_png, start=2, end=0, **FAST))  # int 0 is an end
 
 
 def test_temporal_term_has_a_gradient(rng):

@@ -70,21 +70,27 @@ def check_folder(output: Path) -> None:
         raise OutputError(f"{output}: folder {target} is not writable")
 
 
-def plan(source: Path, output: Path, styles: list, style: StyleOptions, video: VideoOptions) -> Job:
-    check_styles(styles, style)
-    fps_folder = as_fraction(video.fps) if video.fps else Fraction(25)
-    info = probe(source, fps=fps_folder)
+def open_source(source: Path, video: VideoOptions) -> FrameReader:
+    """The input's frames within --start/--end/--every, checked (for stylize_video and
+    iter_stylized_frames alike)."""
+    info = probe(source, fps=as_fraction(video.fps) if video.fps else Fraction(25))
     if video.fps and not info.is_folder:
         raise UsageError(f"--fps {video.fps}: sets a frame folder's rate; a video keeps its own ({info.fps} fps)")
-    if video.audio and video.no_audio:
-        raise UsageError("--audio and --no-audio: give one or the other")
-    start = parse_time(video.start, info.fps) if video.start else 0
-    end = parse_time(video.end, info.fps) if video.end else None
+    start = parse_time(video.start, info.fps) if video.start is not None else 0
+    end = parse_time(video.end, info.fps) if video.end is not None else None
     if end is not None and end <= start:
         raise UsageError(f"--start {video.start} is not before --end {video.end}")
     if start >= info.frame_count:
         raise UsageError(f"--start {video.start}: past the last frame ({info.frame_count} frames)")
-    reader = FrameReader(source, start=start, end=end, every=video.every, info=info)
+    return FrameReader(source, start=start, end=end, every=video.every, info=info)
+
+
+def plan(source: Path, output: Path, styles: list, style: StyleOptions, video: VideoOptions) -> Job:
+    check_styles(styles, style)
+    reader = open_source(source, video)
+    info, start, end = reader.info, reader.start, reader.end
+    if video.audio and video.no_audio:
+        raise UsageError("--audio and --no-audio: give one or the other")
     size = working_size(info.width, info.height, style.size)
 
     to_video = is_video_path(output)

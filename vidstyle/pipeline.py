@@ -24,14 +24,13 @@ from .device import resolve_precision
 from .encode import VideoWriter, write_frame
 from .errors import Interrupted, OutputError
 from .images import resize
-from .jobs import Job, plan
+from .jobs import Job, open_source, plan
 from .optimize import Engine
 from .preview import Preview
 from .report import REPORT_VERSION, config_dict, frame_entries, plot_losses, write_report
 from .sequence import Progress, stylize_sequence
 from .stability import warp_error
 from .temporal import prefetch, source_frames
-from .video import FrameReader, probe
 
 log = logging.getLogger(__name__)
 
@@ -51,9 +50,8 @@ def iter_stylized_frames(input: str | os.PathLike, styles, **options) -> Iterato
     """
     style_kw, video_kw = VideoOptions.split_kwargs(options)
     style, video = resolve_precision(StyleOptions.from_kwargs(**style_kw)), VideoOptions(**video_kw)
-    info = probe(input)
-    reader = FrameReader(input, every=video.every, info=info)
-    size = working_size(info.width, info.height, style.size)
+    reader = open_source(Path(input), video)
+    size = working_size(reader.info.width, reader.info.height, style.size)
     engine, grams = _prepare(styles, style, size)
     frames = prefetch(source_frames(reader, size, video.long_term, video.flow, video.scene_cut))
     for out, _ in stylize_sequence(frames, engine, grams, style, video, {}, None):
