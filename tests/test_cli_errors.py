@@ -160,6 +160,7 @@ def entries(path: Path) -> set[str]:
     (["--batch", "two"], "--batch"),  # argparse's own type check
     (["--optimizer", "sgd"], "--optimizer"),
     (["--preview-every", "0"], "--preview-every"),
+    (["--seed", "-1", "--init", "noise"], "--seed"),  # numpy's generator raised a traceback
     (["--audio", "missing.wav"], "--audio"),
 ])
 def test_invalid_options_rejected_before_work(capsys, tmp_path, folder, style, no_network, options, named):
@@ -182,6 +183,14 @@ def test_options_that_contradict_a_video_input(capsys, tmp_path, style, no_netwo
     code, _, err = run_cli(capsys, clip, "-s", style, "-o", out, *options)
     assert code == 2 and named in assert_one_error_line(err)
     assert not out.exists() and not out.with_name("out.mp4.vidstyle").exists()
+
+
+def test_an_image_output_that_is_a_folder_is_refused_before_work(capsys, tmp_path, style, no_network):
+    content = write_png(tmp_path / "content.png", frame_images(1)[0])
+    (tmp_path / "out.png").mkdir()
+    code, _, err = run_cli(capsys, content, "-s", style, "-o", tmp_path / "out.png", "--overwrite")
+    assert code == 1 and "is a folder" in assert_one_error_line(err)
+    assert (tmp_path / "out.png").is_dir()
 
 
 def test_a_one_frame_video_has_no_warp_error_to_show(capsys, tmp_path, style):

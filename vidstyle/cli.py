@@ -26,6 +26,8 @@ def check_output(path: Path, input_path: Path, overwrite: bool) -> None:
     """Refuse, before any work, an output that is the input, exists, or cannot be written."""
     if path.resolve() == input_path.resolve():
         raise OutputError(f"{path}: the output is the input; choose another path")
+    if path.is_dir():  # --overwrite replaces a file, never a folder
+        raise OutputError(f"{path}: is a folder; give the output image a file name")
     if path.exists() and not overwrite:
         raise OutputError(f"{path}: exists; pass --overwrite to replace it")
     folder = path.resolve().parent

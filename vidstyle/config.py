@@ -88,6 +88,8 @@ def validate(o: StyleOptions) -> None:
         _finite_nonneg(value, "--" + name.replace("_", "-"))
         if value == 0:
             raise UsageError(f"--{name.replace('_', '-')}: must be > 0")
+    if isinstance(o.seed, bool) or not isinstance(o.seed, int) or o.seed < 0:
+        raise UsageError(f"--seed: expected an integer >= 0, got {o.seed!r}")
     for name in ("beta1", "beta2"):
         if not 0 <= getattr(o, name) < 1:
             raise UsageError(f"--{name}: expected a number in [0, 1), got {getattr(o, name)!r}")
