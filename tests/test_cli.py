@@ -61,3 +61,20 @@ def test_info_describes_a_video_and_an_image(capsys):
     assert "30 frames, 10 fps (10.000), 160x120, 3.000 s, sound: aac" in capsys.readouterr().out
     assert main(["info", str(ROOT / "samples" / "content.png")]) == 0
     assert capsys.readouterr().out.strip().endswith("content.png: an image, 256x192")
+
+
+def test_any_non_image_suffix_is_decoded_as_a_video(tmp_path):
+    # An animated GIF (or a camcorder's .mts) is not in a list of video suffixes; ffmpeg reads it.
+    import imageio.v3 as iio
+    import numpy as np
+
+    from vidstyle.video import probe
+
+    rng = np.random.default_rng(0)
+    frames = rng.integers(0, 256, (3, 24, 32, 3), dtype=np.uint8)  # distinct: a GIF merges repeats
+    gif = tmp_path / "loop.gif"
+    iio.imwrite(gif, frames, duration=100, loop=0)
+    out = tmp_path / "painted.mp4"
+    code = main(["stylize", str(gif), "--style", str(ROOT / "samples/style.png"), "-o", str(out),
+                 "--weights", "random", "--size", "32", "--iterations", "2", "--frame-iterations", "1", "-q"])
+    assert code == 0 and probe(out).frame_count == 3

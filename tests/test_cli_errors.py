@@ -232,8 +232,25 @@ def test_not_a_video(capsys, tmp_path, style, no_network):
     fake.write_text("this is a text file, not a video")
     code, _, err = run_cli(capsys, fake, "-s", style, "-o", tmp_path / "out.mp4")
     line = assert_one_error_line(err)
-    assert code == 1 and "fake.mp4" in line and "not a video" in line
+    assert code == 1 and "fake.mp4" in line and "nor a video" in line
     assert not (tmp_path / "out.mp4.vidstyle").exists()
+
+
+@pytest.mark.parametrize("name", ["notes.txt", "photo.heic"])
+def test_unknown_suffix_is_neither_image_nor_video(capsys, tmp_path, style, no_network, name):
+    fake = tmp_path / name
+    fake.write_text("not a picture")
+    code, _, err = run_cli(capsys, fake, "-s", style, "-o", tmp_path / "out.mp4")
+    line = assert_one_error_line(err)
+    assert code == 1 and name in line and "neither an image" in line and "nor a video" in line
+
+
+def test_sound_file_has_no_frames(capsys, tmp_path, style, no_network):
+    wav = tmp_path / "track.wav"
+    subprocess.run([ffmpeg_exe(), "-v", "error", "-f", "lavfi", "-i", "sine=d=0.5", str(wav)], check=True)
+    code, _, err = run_cli(capsys, wav, "-s", style, "-o", tmp_path / "out.mp4")
+    line = assert_one_error_line(err)
+    assert code == 1 and "track.wav" in line and "no video stream" in line
 
 
 def test_video_with_zero_frames(capsys, tmp_path, style, no_network):

@@ -169,6 +169,21 @@ def test_truncated_video_decodes_what_it_can(tmp_path: Path) -> None:
     assert excinfo.value.exit_code == 3 and "cut.mp4" in str(excinfo.value)
 
 
+def test_truncated_video_warns_once(tmp_path: Path, caplog) -> None:
+    # The pipeline reads a video up to three times (frames, E_warp of the output and of the
+    # originals): one warning is enough.
+    frames = [np.random.default_rng(i).integers(0, 256, (48, 64, 3), dtype=np.uint8) for i in range(20)]
+    data = write_clip(tmp_path / "full.mp4", frames, 10).read_bytes()
+    cut = tmp_path / "cut.mp4"
+    cut.write_bytes(data[: len(data) // 2])
+    reader = iter_frames(cut)  # the probe warns of the damage once too
+    caplog.clear()
+    with caplog.at_level(logging.WARNING):
+        for _ in range(3):
+            assert 0 < len(list(reader)) < 20
+    assert "decoding stopped" in caplog.records[0].getMessage() and len(caplog.records) == 1
+
+
 # --- frame folders -------------------------------------------------------------------------
 
 

@@ -19,7 +19,6 @@ __all__ = ["build_parser", "main"]
 
 # E_warp is NaN without a pair of frames inside one shot: one frame, or scene cuts only.
 NO_PAIRS = "E_warp n/a (no two consecutive frames of one shot)"
-VIDEO_SUFFIXES = (".mp4", ".avi", ".mov", ".mkv", ".webm", ".m4v", ".mpg", ".mpeg")
 
 
 def check_output(path: Path, input_path: Path, overwrite: bool) -> None:
@@ -50,8 +49,12 @@ def cmd_stylize(args: argparse.Namespace) -> int:
 
 
 def _stylize(args: argparse.Namespace) -> int:
+    from .images import IMAGE_SUFFIXES
+
     source, output = Path(args.input), Path(args.output)
-    is_video = source.is_dir() or source.suffix.lower() in VIDEO_SUFFIXES
+    # Anything but an image is given to ffmpeg: camcorder .mts, .ts, .flv, an animated .gif all
+    # decode, and a sound file or a stray document gets ffmpeg's own "no video stream" line.
+    is_video = source.is_dir() or source.suffix.lower() not in IMAGE_SUFFIXES
     options = style_options(args, is_video)
     if is_video:
         video = video_options(args)  # validated before any work
@@ -61,8 +64,6 @@ def _stylize(args: argparse.Namespace) -> int:
     if not source.exists():
         raise VidstyleError(f"{source}: no such file or folder")
     check_output(output, source, args.overwrite)
-    from .images import IMAGE_SUFFIXES
-
     if output.suffix.lower() not in IMAGE_SUFFIXES:
         raise UsageError(f"--output {output}: expected an image suffix ({', '.join(IMAGE_SUFFIXES)})")
     from .progress import image_run

@@ -91,7 +91,8 @@ def _probe_video(path: Path) -> StreamInfo:
     header = stderr.split("Output #", 1)[0]
     if "Input #" not in header:
         last = stderr.strip().splitlines()[-1:] or ["no output from ffmpeg"]
-        raise InputError(f"{path}: not a video ({last[0].strip()})")
+        raise InputError(f"{path}: neither an image ({', '.join(IMAGE_SUFFIXES)}) nor a video ffmpeg can read "
+                         f"({last[0].strip()})")
     video = re.search(r"Stream #\d+:\d+.*?: Video: (.*)", header)
     if video is None:
         raise InputError(f"{path}: no video stream, so no frames")
@@ -190,6 +191,7 @@ class FrameReader:
         self.expected = len(range(start, stop, every))
         self.decoded = 0
         self.last_index: int | None = None
+        self._warned = False
 
     @property
     def complete(self) -> bool:
@@ -242,7 +244,8 @@ class FrameReader:
                 index += 1
         finally:
             cap.release()
-        if self.decoded < self.expected:
+        if self.decoded < self.expected and not self._warned:
+            self._warned = True  # once, though the reader is iterated for flow, frames and E_warp
             log.warning("%s: decoding stopped at source frame %d, %d of %d frames decoded",
                         self.info.path, index, self.decoded, self.expected)
 
