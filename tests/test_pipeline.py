@@ -150,6 +150,26 @@ def test_iterator_form_yields_every_frame(tmp_path, style_png):
         next(vidstyle.iter_stylized_frames(clip, style_png, start=2, end=0, **FAST))  # int 0 is an end
 
 
+@pytest.mark.parametrize("batch", [1, 2])
+def test_independent_frames_are_stylised_as_images_without_flow(tmp_path, style_png, monkeypatch, batch):
+    # --independent: each frame is optimised from its own content with the first frame's budget,
+    # alone or side by side in a window, and no optical flow is computed for it.
+    def no_flow(*args, **kwargs):
+        raise AssertionError("optical flow computed for independent frames")
+
+    monkeypatch.setattr("vidstyle.temporal.flow_pair", no_flow)
+    frames = make_frames(3, 64, 48)
+    clip = write_clip(tmp_path / "in.mp4", frames, 10)
+    decoded = [f for _, f in vidstyle.video.iter_frames(clip)]
+    exact = dict(precision="float32", tol=0.0)  # bfloat16 rounds a batch of 2 differently
+    out = list(vidstyle.iter_stylized_frames(clip, style_png, independent=True, batch=batch,
+                                             **(FAST | exact)))
+    assert [i for i, _ in out] == [0, 1, 2]
+    for (_, got), content in zip(out, decoded, strict=True):
+        alone = vidstyle.stylize_image(content, style_png, weights="random", iterations=4, **exact)
+        assert np.abs(got.astype(int) - alone.astype(int)).max() <= 1
+
+
 def test_temporal_term_has_a_gradient(rng):
     """The temporal loss must depend on x (one public implementation compares two constants)."""
     engine = get_engine(StyleOptions(weights="random"))

@@ -53,7 +53,8 @@ def iter_stylized_frames(input: str | os.PathLike, styles, **options) -> Iterato
     reader = open_source(Path(input), video)
     size = working_size(reader.info.width, reader.info.height, style.size)
     engine, grams = _prepare(styles, style, size)
-    frames = prefetch(source_frames(reader, size, video.long_term, video.flow, video.scene_cut))
+    frames = prefetch(source_frames(reader, size, video.long_term, video.flow, video.scene_cut,
+                                    independent=video.independent))
     for out, _ in stylize_sequence(frames, engine, grams, style, video, {}, None):
         yield out.source_index, out.image
     reader.check_complete()
@@ -116,7 +117,8 @@ def _run(job: Job, styles: Sequence, engine: Engine, grams: list, style: StyleOp
     history = {p: work.load(p) for p in range(max(0, done - reach), done)}
     entries = _load_entries(work.folder, done)
     preview = Preview(video.preview, video.preview_window, video.preview_every)
-    frames = prefetch(source_frames(job.reader, job.size, video.long_term, video.flow, video.scene_cut, done))
+    frames = prefetch(source_frames(job.reader, job.size, video.long_term, video.flow, video.scene_cut, done,
+                                    video.independent))
     busy = 0.0
     try:
         for out, delta in stylize_sequence(frames, engine, grams, style, video, history,

@@ -37,13 +37,20 @@ def source_frames(
     method: str,
     cut_threshold: float,
     resume_at: int = 0,
+    independent: bool = False,
 ) -> Iterator[SourceFrame]:
     """Resize frames to the working size and compute flows to the earlier frames in `offsets`.
 
     Long-term flows are computed directly between the original frames t-j and t (Ruder et al.),
     never across a scene cut. Frames before `resume_at` (already finished) are not yielded; only
     the last few of them are looked at, to know the shot and the originals the next frame needs.
+    `independent` frames are not coupled, so no flow is computed: only the first is a cut.
     """
+    if independent:
+        for position, (source_index, frame) in enumerate(frames):
+            if position >= resume_at:
+                yield SourceFrame(position, source_index, resize(frame, *size), cut=position == 0)
+        return
     reach = max(offsets)
     recent: deque[np.ndarray] = deque(maxlen=reach)  # originals t-1, t-2, ... (newest left)
     shot_start = 0
