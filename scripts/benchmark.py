@@ -1276,8 +1276,10 @@ ELSEWHERE = [  # issue 5's other measurements, made by other scripts (kept here 
     "which took 171.6 s; `--scales 3` never reached it. With the default objective `--scales 2` never reached "
     "the single scale's final loss either (ended 0.11 % above, 197.9 s against 189.3 s). Coarse-to-fine stays "
     "off (docs/DEFAULTS.md).",
-    "- **Presets** timed as a whole on the sample clip (`python scripts/preset_check.py`): fast 82 s, balanced "
-    "220 s, quality 1160 s; later-frame loss +10.2 % and −5.6 % against balanced (docs/DEFAULTS.md).",
+    "- **Presets** timed as a whole on the sample clip (`python scripts/preset_check.py`, the current defaults): "
+    "fast 78 s, balanced 208 s (171 s in a later run on a quieter machine), quality 1067 s; later-frame loss "
+    "+9.6 % and −3.7 % against balanced (docs/DEFAULTS.md, docs/preset_check_frame_lr2.json, "
+    "docs/preset_check_quality_flr2.json).",
     "- **Precision**: `--precision mixed` against float32, 300 Adam iterations, final image scored in float32: "
     "at 128×96 2.5× faster and +0.66 %; at 256² 2.56× faster and +0.35 % (default objective), 2.48× and "
     "−0.22 % (random-weights balance) (`python scripts/precision_check.py`, docs/DEFAULTS.md); on the sample "

@@ -447,3 +447,11 @@ def test_process_prints_one_line(tmp_path, folder):
     proc = subprocess.run([sys.executable, "-m", "vidstyle", "--debug", "info", "missing.mp4"],
                           cwd=tmp_path, capture_output=True, text=True, timeout=120, check=False)
     assert proc.returncode == 1 and "Traceback" in proc.stderr and "InputError" in proc.stderr
+
+
+def test_debug_adds_the_traceback_but_keeps_the_exit_code(capsys, tmp_path, style, no_network):
+    code = main(["--debug", "stylize", *FAST, str(style), "-s", str(style), "-o", str(tmp_path / "o.png"),
+                 "--seed", "-1"])
+    err = capsys.readouterr().err
+    assert code == 2 and "Traceback" in err and "UsageError" in err
+    assert err.strip().splitlines()[-1].startswith("error: --seed")

@@ -8,6 +8,7 @@ import logging
 import math
 import os
 import sys
+import traceback
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -164,24 +165,22 @@ def main(argv: Sequence[str] | None = None) -> int:
         commands = {"stylize": cmd_stylize, "info": cmd_info, "warp-error": cmd_warp_error}
         return commands[args.command](args)
     except VidstyleError as exc:
-        if args.debug:
-            raise
-        sys.stderr.write(f"error: {exc}\n")
-        return exc.exit_code
+        return _fail(args, str(exc), exc.exit_code)
     except OSError as exc:
         # A file-system fault outside the checked writes (e.g. the disk filling up while a log
         # line is appended) is still one line, saying what to do where we know it.
-        if args.debug:
-            raise
         where = f"{exc.filename}: " if exc.filename else ""
         hint = "; free some space and run the same command again to resume" if exc.errno == errno.ENOSPC else ""
-        sys.stderr.write(f"error: {where}{exc.strerror or exc}{hint}\n")
-        return 1
+        return _fail(args, f"{where}{exc.strerror or exc}{hint}", 1)
     except KeyboardInterrupt:
-        sys.stderr.write("error: interrupted\n")
-        return 130
+        return _fail(args, "interrupted", 130)
     except MemoryError:
-        if args.debug:
-            raise
-        sys.stderr.write("error: out of memory; try a smaller --size\n")
-        return 1
+        return _fail(args, "out of memory; try a smaller --size", 1)
+
+
+def _fail(args: argparse.Namespace, message: str, code: int) -> int:
+    """One `error:` line and the exit code; --debug adds the traceback but keeps the code."""
+    if args.debug:
+        traceback.print_exc()
+    sys.stderr.write(f"error: {message}\n")
+    return code
