@@ -8,6 +8,7 @@ test_reliability.py.
 from __future__ import annotations
 
 import contextlib
+import json
 import logging
 import signal
 import subprocess
@@ -351,6 +352,35 @@ def test_unloadable_weights_leave_no_work_folder_and_no_bars(capsys, tmp_path, f
     assert code == 1 and "cannot load VGG19 weights" in assert_one_error_line(err)
     assert "frames" not in err and "iterations" not in err  # the network is built before any bar
     assert entries(tmp_path) == before  # no output, no work folder
+
+
+def test_imagenet_weights_offline_name_the_file_and_the_cache(capsys, tmp_path, style, monkeypatch):
+    # What a user without network sees: Keras' own download attempt fails (here: made to fail
+    # at once, as it would offline), and the line says which file to put where.
+    import keras.src.utils.file_utils as file_utils
+
+    def offline(*args, **kwargs):
+        raise Exception("URL fetch failure: [Errno -3] Temporary failure in name resolution")
+
+    monkeypatch.setenv("KERAS_HOME", str(tmp_path / "keras"))
+    monkeypatch.setattr(file_utils, "get_file", offline)
+    content = write_png(tmp_path / "content.png", frame_images(1)[0])
+    code, _, err = run_cli(capsys, content, "-s", style, "-o", tmp_path / "out.png", "--weights", "imagenet",
+                           "--size", "32", "-q", fast=False)
+    line = assert_one_error_line(err)
+    assert code == 1 and "cannot get the VGG19 ImageNet weights" in line
+    assert "vgg19_weights_tf_dim_ordering_tf_kernels_notop.h5" in line and str(tmp_path / "keras" / "models") in line
+    assert "--weights random" in line and not (tmp_path / "out.png").exists()
+
+
+def test_vidstyle_weights_sets_the_default(capsys, tmp_path, style, weights_file, monkeypatch):
+    monkeypatch.setenv("VIDSTYLE_WEIGHTS", weights_file)
+    content = write_png(tmp_path / "content.png", frame_images(1)[0])
+    report = tmp_path / "run.json"
+    code, _, err = run_cli(capsys, content, "-s", style, "-o", tmp_path / "out.png", "--size", "32",
+                           "--iterations", "2", "--report", report, "-q", fast=False)
+    assert code == 0, err
+    assert json.loads(report.read_text())["config"]["weights"] == weights_file
 
 
 @pytest.mark.parametrize("target", ["frames", "content.png"])
