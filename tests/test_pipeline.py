@@ -12,8 +12,9 @@ import vidstyle
 from vidstyle import backend
 from vidstyle.api import get_engine
 from vidstyle.config import StyleOptions
-from vidstyle.errors import Interrupted, OutputError, UsageError
+from vidstyle.errors import InputError, Interrupted, OutputError, UsageError
 from vidstyle.flow import FlowPair
+from vidstyle.images import read_image
 from vidstyle.temporal import SourceFrame, temporal_inputs
 from vidstyle.ffmpeg import audio_duration
 from vidstyle.video import list_frames, probe
@@ -168,6 +169,30 @@ def test_independent_frames_are_stylised_as_images_without_flow(tmp_path, style_
     for (_, got), content in zip(out, decoded, strict=True):
         alone = vidstyle.stylize_image(content, style_png, weights="random", iterations=4, **exact)
         assert np.abs(got.astype(int) - alone.astype(int)).max() <= 1
+
+
+def test_independent_images_of_several_sizes_keep_their_own(tmp_path, style_png):
+    from vidstyle.encode import write_frame
+
+    folder = tmp_path / "photos"
+    folder.mkdir()
+    shapes = [(48, 64), (64, 40), (48, 64)]  # (h, w): landscape, portrait, landscape
+    for i, (h, w) in enumerate(shapes):
+        write_frame(folder, i, smooth_image(np.random.default_rng(i), h, w).astype(np.uint8))
+    with pytest.raises(InputError, match="--independent"):
+        vidstyle.stylize_video(folder, style_png, tmp_path / "clip", **FAST)
+    with pytest.raises(UsageError, match="differ in size"):
+        vidstyle.stylize_video(folder, style_png, tmp_path / "out.mp4", independent=True, **FAST)
+    # batch 2: the portrait image cannot share a window with a landscape one
+    report = vidstyle.stylize_video(folder, style_png, tmp_path / "small", independent=True, batch=2, size=32, **FAST)
+    got = [read_image(p).shape[:2] for p in list_frames(tmp_path / "small", one_size=False)]
+    assert got == [(24, 32), (32, 20), (24, 32)]
+    assert [f["size"] for f in report["frames"]] == [[32, 24], [20, 32], [32, 24]]
+    assert report["warp_error"]["skipped"] and np.isnan(report["warp_error"]["output"])
+    vidstyle.stylize_video(folder, style_png, tmp_path / "full", independent=True, size=32,
+                           output_size="original", **FAST)
+    got = [read_image(p).shape[:2] for p in list_frames(tmp_path / "full", one_size=False)]
+    assert got == shapes
 
 
 def test_temporal_term_has_a_gradient(rng):

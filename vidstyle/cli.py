@@ -89,8 +89,12 @@ def _video_run(source: Path, output: Path, options: StyleOptions, video: VideoOp
     frames = report["frames"]
     per_frame = sum(f["seconds"] for f in frames) / max(1, len(frames))
     warp = report["warp_error"]
-    stability = (NO_PAIRS if math.isnan(warp["output"])
-                 else f"E_warp {warp['output']:.5f} (original {warp['original']:.5f})")
+    if "skipped" in warp:
+        stability = f"E_warp n/a ({warp['skipped']})"
+    elif math.isnan(warp["output"]):
+        stability = NO_PAIRS
+    else:
+        stability = f"E_warp {warp['output']:.5f} (original {warp['original']:.5f})"
     print(f"{output}: {len(frames)} frame{'s' * (len(frames) != 1)}, {per_frame:.2f} s/frame, {stability}")
     return 0
 

@@ -73,7 +73,7 @@ def check_folder(output: Path) -> None:
 def open_source(source: Path, video: VideoOptions) -> FrameReader:
     """The input's frames within --start/--end/--every, checked (for stylize_video and
     iter_stylized_frames alike)."""
-    info = probe(source, fps=as_fraction(video.fps) if video.fps else Fraction(25))
+    info = probe(source, fps=as_fraction(video.fps) if video.fps else Fraction(25), one_size=not video.independent)
     if video.fps and not info.is_folder:
         raise UsageError(f"--fps {video.fps}: sets a frame folder's rate; a video keeps its own ({info.fps} fps)")
     start = parse_time(video.start, info.fps) if video.start is not None else 0
@@ -94,6 +94,8 @@ def plan(source: Path, output: Path, styles: list, style: StyleOptions, video: V
     size = working_size(info.width, info.height, style.size)
 
     to_video = is_video_path(output)
+    if to_video and info.mixed_sizes:
+        raise UsageError(f"{source}: the images differ in size, and a video has one; give a folder as --output")
     if to_video and video.codec:
         check_codec(video.codec)
     if not to_video and output.suffix.lower() in IMAGE_SUFFIXES:

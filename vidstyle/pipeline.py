@@ -12,7 +12,7 @@ import logging
 import os
 import signal
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -31,6 +31,7 @@ from .report import REPORT_VERSION, config_dict, frame_entries, plot_losses, wri
 from .sequence import Progress, stylize_sequence
 from .stability import warp_error
 from .temporal import prefetch, source_frames
+from .video import StreamInfo
 
 log = logging.getLogger(__name__)
 
@@ -54,10 +55,19 @@ def iter_stylized_frames(input: str | os.PathLike, styles, **options) -> Iterato
     size = working_size(reader.info.width, reader.info.height, style.size)
     engine, grams = _prepare(styles, style, size)
     frames = prefetch(source_frames(reader, size, video.long_term, video.flow, video.scene_cut,
-                                    independent=video.independent))
+                                    independent=video.independent, fit=_fit(reader.info, style)))
     for out, _ in stylize_sequence(frames, engine, grams, style, video, {}, None):
         yield out.source_index, out.image
     reader.check_complete()
+
+
+def _fit(info: StreamInfo, style: StyleOptions) -> Callable[[int, int], tuple[int, int]] | None:
+    """Each image's own working size, for a folder of images of several sizes (--independent).
+
+    The style Grams stay those computed at the first image's size: Grams are normalised by the
+    number of positions, so they change little while the longest side (--size) is the same.
+    """
+    return (lambda w, h: working_size(w, h, style.size)) if info.mixed_sizes else None
 
 
 def _sigterm_as_interrupt() -> object:
@@ -118,7 +128,7 @@ def _run(job: Job, styles: Sequence, engine: Engine, grams: list, style: StyleOp
     entries = _load_entries(work.folder, done)
     preview = Preview(video.preview, video.preview_window, video.preview_every)
     frames = prefetch(source_frames(job.reader, job.size, video.long_term, video.flow, video.scene_cut, done,
-                                    video.independent))
+                                    video.independent, _fit(job.info, style)))
     busy = 0.0
     try:
         for out, delta in stylize_sequence(frames, engine, grams, style, video, history,
@@ -131,6 +141,8 @@ def _run(job: Job, styles: Sequence, engine: Engine, grams: list, style: StyleOp
                 busy += out.result.step_seconds
             entry = frame_entries(out.result, out.position - out.slot, out.seconds)[out.slot]
             entry |= {"source_index": out.source_index, "cut": out.cut}
+            if job.info.mixed_sizes:
+                entry["size"] = [out.image.shape[1], out.image.shape[0]]
             _append_entry(work.folder, entry)
             entries.append(entry)
             if progress:
@@ -176,7 +188,10 @@ def _run(job: Job, styles: Sequence, engine: Engine, grams: list, style: StyleOp
 def _write_output(job: Job, video: VideoOptions, count: int) -> None:
     original = (job.info.width, job.info.height)
     frames = (job.work.load(p) for p in range(count))
-    if video.output_size == "original":
+    if video.output_size == "original" and job.info.mixed_sizes:
+        sources = (f for _, f in job.reader)  # each image back to its own size
+        frames = (resize(f, s.shape[1], s.shape[0]) for f, s in zip(frames, sources))
+    elif video.output_size == "original":
         frames = (resize(f, *original) for f in frames)
     if job.to_video:
         with VideoWriter(job.output, job.fps_out, codec=video.codec, crf=video.crf, audio_from=job.audio_from,
@@ -192,6 +207,10 @@ def _write_output(job: Job, video: VideoOptions, count: int) -> None:
 
 def _warp_errors(job: Job, video: VideoOptions, count: int) -> dict:
     """E_warp (METHOD.md 5) of the output and of the original frames at the working size."""
+    if job.info.mixed_sizes:  # unrelated images: no flow between them
+        nan = float("nan")
+        return {"output": nan, "original": nan, "pairs": [], "original_pairs": [],
+                "skipped": "images of several sizes"}
     def originals():
         for k, (_, frame) in enumerate(job.reader):
             if k >= count:

@@ -67,6 +67,9 @@ def windows(frames: Iterator[SourceFrame], batch: int, independent: bool) -> Ite
     """Group frames into windows: shot starts alone, then up to `batch` frames of the same shot."""
     window: list[SourceFrame] = []
     for frame in frames:
+        if window and frame.content.shape != window[0].content.shape:  # unrelated images of another size
+            yield window
+            window = []
         if frame.cut and not independent:
             if window:
                 yield window

@@ -10,7 +10,7 @@ from __future__ import annotations
 import queue
 import threading
 from collections import deque
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -38,18 +38,21 @@ def source_frames(
     cut_threshold: float,
     resume_at: int = 0,
     independent: bool = False,
+    fit: Callable[[int, int], tuple[int, int]] | None = None,
 ) -> Iterator[SourceFrame]:
     """Resize frames to the working size and compute flows to the earlier frames in `offsets`.
 
     Long-term flows are computed directly between the original frames t-j and t (Ruder et al.),
     never across a scene cut. Frames before `resume_at` (already finished) are not yielded; only
     the last few of them are looked at, to know the shot and the originals the next frame needs.
-    `independent` frames are not coupled, so no flow is computed: only the first is a cut.
+    `independent` frames are not coupled, so no flow is computed: only the first is a cut; `fit`
+    gives each its own working size (a folder of images of several sizes).
     """
     if independent:
         for position, (source_index, frame) in enumerate(frames):
             if position >= resume_at:
-                yield SourceFrame(position, source_index, resize(frame, *size), cut=position == 0)
+                own = fit(frame.shape[1], frame.shape[0]) if fit else size
+                yield SourceFrame(position, source_index, resize(frame, *own), cut=position == 0)
         return
     reach = max(offsets)
     recent: deque[np.ndarray] = deque(maxlen=reach)  # originals t-1, t-2, ... (newest left)

@@ -49,6 +49,7 @@ class StreamInfo:
     rotation: int  # clockwise degrees a player applies (OpenCV's convention)
     variable_rate: bool  # best effort: ffmpeg's average and base rates disagree
     is_folder: bool
+    mixed_sizes: bool = False  # a folder of unrelated images (--independent); width, height: the first's
 
 
 def _open_capture(path: Path) -> tuple[cv2.VideoCapture, bool]:
@@ -70,17 +71,20 @@ def _to_rgb(bgr: np.ndarray, rotate_by: int) -> np.ndarray:
     return cv2.rotate(rgb, _ROTATE[rotate_by]) if rotate_by in _ROTATE else rgb
 
 
-def probe(path: str | os.PathLike, *, fps: Fraction | float = DEFAULT_FOLDER_FPS) -> StreamInfo:
-    """Describe a video file or a frame folder (`fps` is used for folders only)."""
+def probe(path: str | os.PathLike, *, fps: Fraction | float = DEFAULT_FOLDER_FPS,
+          one_size: bool = True) -> StreamInfo:
+    """Describe a video file or a frame folder (`fps` is used for folders only; `one_size=False`
+    accepts a folder of images of several sizes)."""
     path = Path(path)
     if not path.exists():
         raise InputError(f"{path}: no such file or folder")
     if path.is_dir():
-        frames = list_frames(path)
+        frames = list_frames(path, one_size=one_size)
         height, width = read_image(frames[0]).shape[:2]
+        mixed = not one_size and len({_image_size(f) for f in frames}) > 1
         rate = as_fraction(fps)
         return StreamInfo(path, width, height, rate, len(frames), float(len(frames) / rate),
-                          False, None, 0, False, True)
+                          False, None, 0, False, True, mixed)
     return _probe_video(path)
 
 
@@ -149,8 +153,8 @@ def _image_size(path: Path) -> tuple[int, int]:
         return width, height
 
 
-def list_frames(folder: str | os.PathLike) -> list[Path]:
-    """The images of a frame folder in natural order, all of one size, else InputError."""
+def list_frames(folder: str | os.PathLike, *, one_size: bool = True) -> list[Path]:
+    """The images of a frame folder in natural order; all of one size unless `one_size` is False."""
     folder = Path(folder)
     if not folder.is_dir():
         raise InputError(f"{folder}: not a folder")
@@ -162,11 +166,12 @@ def list_frames(folder: str | os.PathLike) -> list[Path]:
     if not frames:
         raise InputError(f"{folder}: no images ({', '.join(IMAGE_SUFFIXES)}) in this folder")
     size = _image_size(frames[0])
-    for frame in frames[1:]:
+    for frame in frames[1:] if one_size else ():
         other = _image_size(frame)
         if other != size:
             raise InputError(
-                f"{frame}: size {other[0]}x{other[1]} differs from {size[0]}x{size[1]} of {frames[0].name}"
+                f"{frame}: size {other[0]}x{other[1]} differs from {size[0]}x{size[1]} of {frames[0].name} "
+                "(a clip's frames share one size; --independent takes images of any size)"
             )
     return frames
 
@@ -216,11 +221,12 @@ class FrameReader:
             yield index, frame
 
     def _folder(self) -> Iterator[tuple[int, np.ndarray]]:
-        frames = list_frames(self.info.path)
+        mixed = self.info.mixed_sizes
+        frames = list_frames(self.info.path, one_size=not mixed)
         stop = len(frames) if self.end is None else min(self.end, len(frames))
         for index in range(self.start, stop, self.every):
             rgb = read_image(frames[index])
-            if rgb.shape[:2] != (self.info.height, self.info.width):
+            if not mixed and rgb.shape[:2] != (self.info.height, self.info.width):
                 raise InputError(f"{frames[index]}: size {rgb.shape[1]}x{rgb.shape[0]} differs from "
                                  f"{self.info.width}x{self.info.height} of the first frame")
             yield index, rgb
