@@ -393,6 +393,43 @@ def test_blend_weights_must_match_the_styles(capsys, tmp_path, folder, style, no
     assert not output.exists()
 
 
+@pytest.mark.parametrize("option", ["--preview", "--report", "--plot"])
+@pytest.mark.parametrize("victim", ["input", "style"])
+@pytest.mark.parametrize("target", ["clip.mp4", "content.png"])
+def test_side_files_never_overwrite_the_input_or_a_style(capsys, tmp_path, style, no_network, option, victim, target):
+    content = write_png(tmp_path / "content.png", frame_images(1)[0])
+    source = make_clip(tmp_path / "clip.mp4", 2) if target == "clip.mp4" else content
+    path = source if victim == "input" else style
+    # an .mp4 is refused as a preview or plot for its suffix already
+    expected = (2, "expected a suffix") if option != "--report" and path.suffix == ".mp4" else \
+        (1, "which this run reads or writes")
+    before = path.read_bytes()
+    output = tmp_path / ("out.mp4" if target == "clip.mp4" else "out.png")
+    code, _, err = run_cli(capsys, source, "-s", style, "-o", output, option, path)
+    line = assert_one_error_line(err)
+    assert (code, expected[1] in line, option in line) == (expected[0], True, True), line
+    assert path.read_bytes() == before and not output.exists()
+
+
+@pytest.mark.parametrize("args, code, words", [
+    (["--report", "nodir/r.json"], 1, "does not exist"),
+    (["--plot", "nodir/p.png"], 1, "does not exist"),
+    (["--preview", "nodir/p.jpg"], 1, "does not exist"),
+    (["--report", "."], 1, "is a folder"),
+    (["--plot", "losses"], 2, "expected a suffix"),
+    (["--plot", "losses.xyz"], 2, "expected a suffix"),
+    (["--preview", "p.mp4"], 2, "expected a suffix"),
+])
+def test_bad_side_file_paths_are_refused_before_work(capsys, tmp_path, folder, style, no_network, monkeypatch,
+                                                     args, code, words):
+    monkeypatch.chdir(tmp_path)
+    before = entries(tmp_path)
+    got, _, err = run_cli(capsys, folder, "-s", style, "-o", tmp_path / "out.mp4", *args)
+    line = assert_one_error_line(err)
+    assert got == code and args[0] in line and words in line
+    assert entries(tmp_path) == before
+
+
 # --- outputs -------------------------------------------------------------------------------------
 
 

@@ -15,6 +15,7 @@ from pathlib import Path
 from .arguments import build_parser, parse, style_options, video_options
 from .config import StyleOptions, VideoOptions
 from .errors import OutputError, UsageError, VidstyleError
+from .sidefiles import check_side_files
 
 __all__ = ["build_parser", "main"]
 
@@ -57,6 +58,8 @@ def _stylize(args: argparse.Namespace) -> int:
     # decode, and a sound file or a stray document gets ffmpeg's own "no video stream" line.
     is_video = source.is_dir() or source.suffix.lower() not in IMAGE_SUFFIXES
     options = style_options(args, is_video)
+    check_side_files({"--preview": args.preview, "--report": args.report, "--plot": args.plot},
+                     [source, output, *args.style])
     if is_video:
         video = video_options(args)  # validated before any work
         if not source.exists():

@@ -29,6 +29,7 @@ from .optimize import Engine
 from .preview import Preview
 from .report import REPORT_VERSION, config_dict, frame_entries, plot_losses, write_report
 from .sequence import Progress, stylize_sequence
+from .sidefiles import check_side_files
 from .stability import warp_error
 from .temporal import prefetch, source_frames
 from .video import StreamInfo
@@ -99,6 +100,9 @@ def stylize_video(
     style_kw, video_kw = VideoOptions.split_kwargs(options)
     style, video = resolve_precision(StyleOptions.from_kwargs(**style_kw)), VideoOptions(**video_kw)
     style_list = as_list(styles)
+    paths = [s for s in style_list if isinstance(s, (str, os.PathLike))]
+    check_side_files({"--preview": video.preview, "--report": report_path, "--plot": plot_path},
+                     [input, output, *paths])
     job = plan(Path(input), Path(output), style_list, style, video)
     # The network before the work folder: a weights error leaves nothing behind.
     engine, grams = _prepare(style_list, style, job.size)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import io
 import json
 import math
 from pathlib import Path
@@ -95,7 +96,7 @@ def plot_losses(path: str | Path, report: dict) -> None:
         ax2.set_ylabel("warping error")
         ax2.set_title(f"E_warp = {report['warp_error']['output']:.5f}")
     fig.tight_layout()
-    tmp = Path(path).with_name("." + Path(path).name + ".tmp" + Path(path).suffix)
-    fig.savefig(tmp, dpi=100)
+    buffer = io.BytesIO()
+    fig.savefig(buffer, dpi=100, format=Path(path).suffix.lstrip(".").lower() or "png")
     plt.close(fig)
-    tmp.replace(path)
+    write_bytes_atomic(path, buffer.getvalue())

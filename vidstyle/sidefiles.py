@@ -1,0 +1,46 @@
+"""Checks, before any work, of the files a run writes beside its output: preview, report, plot.
+
+Each fails only after minutes or hours of optimisation when its path is bad, and a careless path
+could overwrite the input or a style image; so they are refused up front like the output itself.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+
+from .errors import OutputError, UsageError
+from .images import IMAGE_SUFFIXES
+
+# What matplotlib's Agg canvas writes (FigureCanvasAgg.get_supported_filetypes), without importing it.
+PLOT_SUFFIXES = (".png", ".pdf", ".svg", ".svgz", ".jpg", ".jpeg", ".tif", ".tiff", ".webp", ".eps", ".ps")
+
+
+def check_side_files(files: Mapping[str, str | os.PathLike | None], protected: Iterable[str | os.PathLike]) -> None:
+    """`files` maps an option (--preview, --report, --plot) to its path or None; `protected` are
+    the input, the style images and the output, which none of them may be."""
+    taken = {_key(p): str(p) for p in protected}
+    suffixes = {"--preview": IMAGE_SUFFIXES, "--plot": PLOT_SUFFIXES}
+    for option, value in files.items():
+        if value is None or value == "":
+            continue
+        path = Path(value)
+        allowed = suffixes.get(option)
+        if allowed and path.suffix.lower() not in allowed:
+            raise UsageError(f"{option} {path}: expected a suffix of {', '.join(allowed)}")
+        if _key(path) in taken:
+            raise OutputError(f"{option} {path}: is {taken[_key(path)]}, which this run reads or writes; "
+                              "choose another path")
+        if path.is_dir():
+            raise OutputError(f"{option} {path}: is a folder; give a file name")
+        folder = path.resolve().parent
+        if not folder.is_dir():
+            raise OutputError(f"{option} {path}: {folder} {'is not a folder' if folder.exists() else 'does not exist'}")
+        if not os.access(folder, os.W_OK):
+            raise OutputError(f"{option} {path}: folder {folder} is not writable")
+        taken[_key(path)] = f"the {option} file"
+
+
+def _key(path: str | os.PathLike) -> str:
+    return os.path.normcase(str(Path(path).resolve()))
