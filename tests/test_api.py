@@ -200,3 +200,14 @@ def test_arrays_are_taken_like_files_and_unit_floats_are_refused(rng):
         as_rgb(rgb / 255.0, "style")
     with pytest.raises(InputError, match="unsupported pixel type bool"):
         as_rgb(rgb > 9, "content")
+
+
+def test_one_layer_for_content_and_style(rng):
+    # One layer in all makes a one-output Keras model, which returns a tensor, not a list.
+    content = smooth_image(rng, 24, 32)
+    out = vidstyle.stylize_image(content, content[::-1], weights="random", iterations=3, tol=0.0,
+                                 content_layers=("block1_conv1",), style_layers=("block1_conv1",))
+    assert out.shape == (24, 32, 3)
+    terms = vidstyle.loss_terms(content, out, content[::-1], weights="random", content_layers=("block1_conv1",),
+                                style_layers=("block1_conv1",))
+    assert terms["content"] > 0 and terms["style"] > 0

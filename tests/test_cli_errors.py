@@ -430,6 +430,35 @@ def test_bad_side_file_paths_are_refused_before_work(capsys, tmp_path, folder, s
     assert entries(tmp_path) == before
 
 
+@pytest.mark.parametrize("shape, target, args, code, words", [
+    ((15, 15), "content.png", [], 1, "15x15 is too small"),
+    ((15, 15), "frames", [], 1, "15x15 is too small"),
+    ((16, 640), "content.png", ["--size", "32"], 2, "--size 32: makes"),
+    ((24, 32), "content.png", ["--style-scale", "0.05"], 2, "--style-scale 0.05"),
+    ((24, 32), "frames", ["--style-scale", "0.05"], 2, "--style-scale 0.05"),
+    ((24, 32), "frames", ["--scales", "2"], 2, "--scales 2"),
+    ((24, 32), "content.png", ["--init", "styel.png"], 1, "styel.png"),
+    ((24, 32), "frames", ["--init", "styel.png"], 1, "styel.png"),
+])
+def test_what_would_fail_at_the_first_frame_is_refused_before_work(capsys, tmp_path, style, no_network,
+                                                                 shape, target, args, code, words):
+    # Each of these used to fail inside the first optimisation (a backend traceback for sizes
+    # that pool to nothing), leaving an interrupted run that blocked the corrected command.
+    frame = cv2.resize(frame_images(1)[0], shape[::-1])
+    if target == "frames":
+        (tmp_path / "frames").mkdir()
+        for i in range(2):
+            write_png(tmp_path / "frames" / f"{i}.png", frame)
+    else:
+        write_png(tmp_path / target, frame)
+    before = entries(tmp_path)
+    output = tmp_path / ("out.png" if target.endswith(".png") else "out.mp4")
+    got, _, err = run_cli(capsys, tmp_path / target, "-s", style, "-o", output, *args)
+    line = assert_one_error_line(err)
+    assert got == code and words in line, line
+    assert entries(tmp_path) == before
+
+
 # --- outputs -------------------------------------------------------------------------------------
 
 

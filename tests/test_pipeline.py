@@ -109,6 +109,33 @@ def test_resumed_run_equals_uninterrupted_run(tmp_path, style_png, batch):
     assert whole["warp_error"]["output"] == pytest.approx(resumed["warp_error"]["output"], rel=0.05)
 
 
+def test_frame_folder_runs_at_both_output_sizes_never_clobber_each_other(tmp_path, style_png):
+    # Working-size frames are written in place (the output is the work folder); with
+    # --output-size original the work folder is out.vidstyle/ and the frames come at the end.
+    clip = write_clip(tmp_path / "in.mp4", make_frames(4, 64, 48), 10)
+    fast = FAST | {"size": 32}
+    out = tmp_path / "out"
+    vidstyle.stylize_video(clip, style_png, out, **fast)
+    with pytest.raises(OutputError, match="holds finished frames"):  # it overwrote half of them
+        vidstyle.stylize_video(clip, style_png, out, output_size="original", end=2, **fast)
+    vidstyle.stylize_video(clip, style_png, out, output_size="original", end=2, overwrite=True, **fast)
+    shapes = [read_image(p).shape for p in list_frames(out)]
+    assert shapes == [(48, 64, 3)] * 2  # no stale frame of the earlier, longer run
+    # An interrupted run of either kind is not silently started over by the other kind.
+    half = tmp_path / "half"
+    with pytest.raises(Interrupted):
+        vidstyle.stylize_video(clip, style_png, half, progress=StopAfter(2), **fast)
+    with pytest.raises(OutputError, match="interrupted run at the working size"):
+        vidstyle.stylize_video(clip, style_png, half, output_size="original", **fast)
+    other = tmp_path / "other"
+    with pytest.raises(Interrupted):
+        vidstyle.stylize_video(clip, style_png, other, progress=StopAfter(2), output_size="original", **fast)
+    with pytest.raises(UsageError, match="interrupted --output-size original run"):
+        vidstyle.stylize_video(clip, style_png, other, **fast)
+    vidstyle.stylize_video(clip, style_png, other, output_size="original", **fast)  # resumes
+    assert [read_image(p).shape for p in list_frames(other)] == [(48, 64, 3)] * 4
+
+
 def test_scene_cut_starts_afresh_and_steps_are_not_retraced(tmp_path, style_png):
     frames = make_frames(4, 64, 48, seed=0) + make_frames(3, 64, 48, seed=5)[::-1]
     clip = write_clip(tmp_path / "cut.mp4", frames, 10)
@@ -193,6 +220,22 @@ def test_independent_images_of_several_sizes_keep_their_own(tmp_path, style_png)
                            output_size="original", **FAST)
     got = [read_image(p).shape[:2] for p in list_frames(tmp_path / "full", one_size=False)]
     assert got == shapes
+
+
+def test_prefetch_stops_at_once_when_the_consumer_stops():
+    # A producer that had made everything waited on a full queue to say "done"; closing the
+    # consumer (Ctrl-C in the last frames, or an error) then sat out the 30 s join timeout.
+    import time
+
+    from vidstyle.temporal import prefetch
+
+    for count in (1, 2, 3, 10):  # finished or not by the time the consumer stops
+        items = prefetch(iter(range(count)), depth=2)
+        assert next(items) == 0
+        time.sleep(0.3)  # the producer fills the queue
+        tick = time.perf_counter()
+        items.close()
+        assert time.perf_counter() - tick < 2.0, count
 
 
 def test_temporal_term_has_a_gradient(rng):

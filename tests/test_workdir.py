@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
 from vidstyle.errors import UsageError
@@ -23,7 +24,11 @@ def test_resume_with_other_settings_is_refused_unless_restarted(tmp_path):
     work.lock()  # makes the folder, as a run does
     work.prepare(SETTINGS, restart=False)
     other = SETTINGS | {"style_options": {"style_weight": 1.0, "tv_weight": 8e4}}
-    with pytest.raises(UsageError, match=r"--style-weight 0.01 -> 1.0.*--restart"):
-        work.prepare(other, restart=False)
-    assert work.prepare(other, restart=True)["settings"] == other
+    # No frame finished (a run that failed at its first frame, say): nothing to lose, no refusal.
+    assert work.prepare(other, restart=False)["settings"] == other
+    work.save(0, np.zeros((4, 4, 3), np.uint8))
+    with pytest.raises(UsageError, match=r"--style-weight 1.0 -> 0.01.*--restart"):
+        work.prepare(SETTINGS, restart=False)
+    assert work.prepare(SETTINGS, restart=True)["settings"] == SETTINGS
+    assert work.finished() == 0
     work.unlock()

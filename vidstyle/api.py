@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import functools
 import logging
+import math
 import os
 from collections.abc import Sequence
 
@@ -19,7 +20,7 @@ from .errors import InputError, UsageError
 from .images import fit_size, read_image, resize, three_channels
 from .multiscale import optimize_scales, resize_batch, scale_sizes
 from .optimize import Engine, IterationCallback, Result
-from .vgg import min_size
+from .vgg import min_side, min_size
 
 log = logging.getLogger(__name__)
 
@@ -140,6 +141,44 @@ def initial_image(init: str, content: np.ndarray, seed: int) -> np.ndarray:
     return resize(start, content.shape[1], content.shape[0]).astype(np.float32)
 
 
+def checked_size(width: int, height: int, o: StyleOptions, what: str) -> tuple[int, int]:
+    """The working size of a width×height input, refused with one line where the chosen layers
+    would see nothing (too small a side pools to zero positions, and the backend aborts)."""
+    w, h = working_size(width, height, o.size)
+    layers = o.content_layers + o.style_layers
+    need = min_side(layers)
+    if min(w, h) < need:
+        if min(width, height) < need:
+            raise InputError(f"{what}: {width}x{height} is too small; the chosen layers need {need} px on each side")
+        enough = math.ceil(need * max(width, height) / min(width, height))
+        raise UsageError(f"--size {o.size}: makes {what} {w}x{h}, below the {need} px on each side that the "
+                         f"chosen layers need; use --size {enough} or more")
+    if o.scales > 1:
+        scale_sizes(w, h, o.scales, min_size(layers))  # UsageError when the coarsest is too small
+    return w, h
+
+
+def check_styles_at(styles: Sequence[np.ndarray], size: tuple[int, int], o: StyleOptions) -> None:
+    """Each style image, as prepare_styles scales it, still large enough for the layers."""
+    need = min_side(o.content_layers + o.style_layers)
+    longest = max(1, round(max(size) * o.style_scale))
+    for number, style in enumerate(styles, start=1):
+        w, h = fit_size(style.shape[1], style.shape[0], longest)
+        if min(w, h) < need:
+            raise UsageError(f"--style-scale {o.style_scale}: style image {number} becomes {w}x{h}, below the "
+                             f"{need} px on each side that the chosen layers need")
+
+
+def check_image_job(content: np.ndarray, styles: Sequence[np.ndarray], o: StyleOptions) -> tuple[int, int]:
+    """Every check of an image run that can fail, before the network is built: the working size."""
+    blend_weights(o, len(styles))
+    size = checked_size(content.shape[1], content.shape[0], o, "the content image")
+    check_styles_at(styles, size, o)
+    if o.init not in ("content", "noise"):
+        as_rgb(o.init, "--init")  # InputError naming the file
+    return size
+
+
 def working_size(width: int, height: int, size: int | None) -> tuple[int, int]:
     """The working resolution: longest side `size`, never enlarged beyond the input."""
     if size is None or size >= max(width, height):
@@ -157,7 +196,7 @@ def run_image(
     content_rgb = as_rgb(content, "content")
     style_list = [as_rgb(s, "style") for s in as_list(styles)]
     blend = blend_weights(options, len(style_list))
-    w, h = working_size(content_rgb.shape[1], content_rgb.shape[0], options.size)
+    w, h = check_image_job(content_rgb, style_list, options)
     content_rgb = resize(content_rgb, w, h).astype(np.float32)
     target_rgb = luminance(content_rgb) if options.preserve_colors else content_rgb
     engine = get_engine(options)

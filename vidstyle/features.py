@@ -140,4 +140,6 @@ class Extractor:
             outputs, _ = self.model.stateless_call(params[0], params[1], x_bgr)
         else:
             outputs = self.model(x_bgr)
+        if len(self.layer_names) == 1:  # a one-output Keras model returns the tensor, not a list
+            outputs = [outputs]
         return {n: ops.cast(f, "float32") for n, f in zip(self.layer_names, outputs, strict=True)}

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
 
-from .api import blend_weights, working_size
+from .api import as_rgb, blend_weights, check_styles_at, checked_size
 from .config import StyleOptions, VideoOptions
 from .encode import FORMATS, check_codec
 from .errors import OutputError, UsageError
@@ -51,12 +51,14 @@ def file_digest(path: str | Path) -> str:
 
 
 def check_styles(styles: list, style: StyleOptions) -> None:
-    """Every style image readable, one --style-blend weight each: else the run would fail only
-    after its work folder was made, leaving an empty one behind."""
+    """Every style image readable, one --style-blend weight each, an --init image readable: else
+    the run would fail only after its work folder was made, leaving an interrupted run behind."""
     blend_weights(style, len(styles))
     for s in styles:
         if isinstance(s, (str, os.PathLike)):
             read_image(s)  # InputError naming the file
+    if style.init not in ("content", "noise"):
+        as_rgb(style.init, "--init")
 
 
 def check_folder(output: Path) -> None:
@@ -68,6 +70,29 @@ def check_folder(output: Path) -> None:
     target = output.resolve() if output.is_dir() else folder  # frames go into an existing folder
     if not os.access(target, os.W_OK):  # also false on a read-only file system, even for root
         raise OutputError(f"{output}: folder {target} is not writable")
+
+
+def check_frame_folder(output: Path, in_place: bool, video: VideoOptions) -> None:
+    """Frames out to a folder: the work folder is the output itself at the working size, or
+    `<output>.vidstyle/` with --output-size original. Neither run may clobber the other's frames."""
+    sibling = WorkDir(output.with_name(output.name + ".vidstyle"))
+    manifest = WorkDir(output).read_manifest() if output.is_dir() else None
+    ours = output.is_dir() and any(output.glob("frame_*.png"))
+    complete = bool(manifest and manifest.get("state", {}).get("complete"))
+    interrupted = manifest is not None and not complete
+    if in_place:
+        if (complete or (ours and not (output / MANIFEST).exists())) and not video.overwrite:
+            raise OutputError(f"{output}: holds finished frames; pass --overwrite to replace them")
+        other = sibling.read_manifest()
+        if other and not other.get("state", {}).get("complete"):
+            if not video.restart:
+                raise UsageError(f"{sibling.folder} holds an interrupted --output-size original run; add "
+                                 "--output-size original to resume it, or pass --restart to start over")
+            sibling.remove()
+    elif ours and not video.overwrite:
+        what = ("an interrupted run at the working size; run without --output-size original to resume it, or"
+                if interrupted else "finished frames;")
+        raise OutputError(f"{output}: holds {what} pass --overwrite to replace them")
 
 
 def open_source(source: Path, video: VideoOptions) -> FrameReader:
@@ -91,7 +116,8 @@ def plan(source: Path, output: Path, styles: list, style: StyleOptions, video: V
     info, start, end = reader.info, reader.start, reader.end
     if video.audio and video.no_audio:
         raise UsageError("--audio and --no-audio: give one or the other")
-    size = working_size(info.width, info.height, style.size)
+    size = checked_size(info.width, info.height, style, str(source))
+    check_styles_at([as_rgb(s, "style") for s in styles], size, style)
 
     to_video = is_video_path(output)
     if to_video and info.mixed_sizes:
@@ -111,12 +137,8 @@ def plan(source: Path, output: Path, styles: list, style: StyleOptions, video: V
         raise OutputError(f"{output}: exists; pass --overwrite to replace it")
     if not to_video and output.is_file():
         raise OutputError(f"{output}: is a file; expected a folder for frame output")
-    if not to_video and output.is_dir():
-        manifest = work.read_manifest() if in_place else None
-        complete = bool(manifest and manifest.get("state", {}).get("complete"))
-        ours = any(output.glob("frame_*.png"))
-        if (complete or (ours and not (output / MANIFEST).exists())) and not video.overwrite:
-            raise OutputError(f"{output}: holds finished frames; pass --overwrite to replace them")
+    if not to_video:
+        check_frame_folder(output, in_place, video)
 
     if video.every > 1 and info.has_audio and not (video.no_audio or video.audio):
         log.warning("note: the sound is dropped because --every %d changes the timing", video.every)

@@ -19,9 +19,10 @@ from .optimize import Engine, IterationCallback, Result, Targets
 def scale_sizes(width: int, height: int, scales: int, smallest: int) -> list[tuple[int, int]]:
     """(w, h) of each scale, coarsest first; the last is the working size."""
     sizes = [(max(1, round(width / 2**k)), max(1, round(height / 2**k))) for k in reversed(range(scales))]
-    if max(sizes[0]) < smallest:
+    if max(sizes[0]) < smallest or min(sizes[0]) < smallest // 2:  # see vgg.min_size, vgg.min_side
         raise UsageError(f"--scales {scales}: the coarsest scale, {sizes[0][0]}x{sizes[0][1]}, is below "
-                         f"the network's minimum of {smallest} px; use fewer scales or a larger --size")
+                         f"the network's minimum ({smallest} px, {smallest // 2} on the short side); use fewer "
+                         "scales or a larger --size")
     return sizes
 
 

@@ -33,6 +33,7 @@ from .sidefiles import check_side_files
 from .stability import warp_error
 from .temporal import prefetch, source_frames
 from .video import StreamInfo
+from .workdir import WorkDir
 
 log = logging.getLogger(__name__)
 
@@ -205,6 +206,8 @@ def _write_output(job: Job, video: VideoOptions, count: int) -> None:
                 writer.write(frame)
     elif video.output_size == "original":
         job.output.mkdir(exist_ok=True)
+        WorkDir(job.output).clear()  # an earlier run's frames (plan() required --overwrite for them)
+        (job.output / ENTRIES).unlink(missing_ok=True)
         for position, frame in enumerate(frames):
             write_frame(job.output, position, frame)
 

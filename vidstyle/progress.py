@@ -48,7 +48,7 @@ class IterationBar:
 
 
 def image_run(source: Path, styles: list[str], output: Path, options: StyleOptions, args: argparse.Namespace) -> int:
-    from .api import blend_weights, get_engine, run_image, to_uint8, working_size
+    from .api import check_image_job, get_engine, run_image, to_uint8
     from .device import resolve_precision
     from .images import read_image, resize, write_image
     from .preview import Preview
@@ -57,10 +57,10 @@ def image_run(source: Path, styles: list[str], output: Path, options: StyleOptio
     start = time.perf_counter()
     content = read_image(source)
     style_images = [read_image(s) for s in styles]
-    blend_weights(options, len(style_images))  # refused before the network is built
+    size = check_image_job(content, style_images, options)  # refused before the network is built
     preview = Preview(args.preview, args.preview_window, args.preview_every)
     if preview.active:  # the left half: the content at the working size
-        original = resize(content, *working_size(content.shape[1], content.shape[0], options.size))
+        original = resize(content, *size)
     get_engine(options)  # the network (cached for run_image): a weights error comes before the bar
     bar = IterationBar(options.iterations, args.quiet)
 

@@ -86,20 +86,26 @@ def prefetch(items: Iterator, depth: int = 2) -> Iterator:
     stop = threading.Event()
     done = object()
 
+    def put(entry: tuple) -> bool:
+        """Hand over one entry, unless the consumer stops first (then it never takes it)."""
+        while not stop.is_set():
+            try:
+                box.put(entry, timeout=0.1)
+                return True
+            except queue.Full:
+                continue
+        return False
+
     def produce() -> None:
+        # Every put watches `stop`, the last one too: a worker blocked on a full queue after the
+        # consumer was interrupted held the consumer's join for its whole 30 s timeout.
         try:
             for item in items:
-                while not stop.is_set():
-                    try:
-                        box.put((item, None), timeout=0.1)
-                        break
-                    except queue.Full:
-                        continue
-                if stop.is_set():
+                if not put((item, None)):
                     return
-            box.put((done, None))
+            put((done, None))
         except BaseException as exc:  # noqa: BLE001 - handed to the consumer
-            box.put((done, exc))
+            put((done, exc))
 
     worker = threading.Thread(target=produce, name="vidstyle-prefetch", daemon=True)
     worker.start()

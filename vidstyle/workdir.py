@@ -100,7 +100,7 @@ class WorkDir:
         if old is not None and old.get("state", {}).get("complete"):
             old = None  # a finished run being replaced (the caller checked --overwrite)
         if old is not None and old.get("settings") != settings:
-            if not restart:
+            if not restart and self.finished() > 0:  # with no frame finished, nothing is lost
                 raise UsageError(
                     f"{self.folder} holds an interrupted run with other settings "
                     f"({'; '.join(changes(old.get('settings', {}), settings))}); "
