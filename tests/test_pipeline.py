@@ -55,6 +55,66 @@ def test_round_trip_with_an_audio_track_gives_a_silent_video_that_sound(tmp_path
     assert audio_duration(tmp_path / "out.mp4") == pytest.approx(0.5, abs=0.1)  # cut to the 5 frames
 
 
+def test_every_keeps_the_sound_in_step(tmp_path, style_png):
+    # Every 2nd frame at half the rate lasts as long as the input: the sound stays (it was dropped).
+    wav = write_wav(tmp_path / "tone.wav", 2.0)
+    clip = write_clip(tmp_path / "in.mp4", make_frames(8, 64, 48), Fraction(10), audio_from=wav)
+    vidstyle.stylize_video(clip, style_png, tmp_path / "out.mp4", every=2, **FAST)
+    out = probe(tmp_path / "out.mp4")
+    assert (out.frame_count, out.fps, out.has_audio) == (4, 5, True)
+    assert audio_duration(tmp_path / "out.mp4") == pytest.approx(0.8, abs=0.1)
+
+
+@pytest.mark.parametrize("given", ["own", "same file spelt otherwise", "track for a folder"])
+def test_sound_starts_at_start_whatever_its_source(tmp_path, style_png, monkeypatch, given):
+    # The sound runs from the input's first frame, so --start cuts it: for the video's own track,
+    # for the same file given to --audio by another path (it was not cut then), and for a
+    # folder's track.
+    wav = write_wav(tmp_path / "tone.wav", 2.0)
+    frames = make_frames(6, 64, 48)
+    clip = write_clip(tmp_path / "in.mp4", frames, Fraction(10), audio_from=wav)
+    seen = {}
+
+    class Writer:
+        def __init__(self, path, fps, **kwargs):
+            seen.update(kwargs)
+
+        def __enter__(self):
+            return self
+
+        def __exit__(self, *exc):
+            return False
+
+        def write(self, frame):
+            pass
+
+    monkeypatch.setattr("vidstyle.pipeline.VideoWriter", Writer)
+    source, extra = clip, {}
+    if given == "same file spelt otherwise":
+        monkeypatch.chdir(tmp_path)
+        extra = {"audio": "./in.mp4"}
+    elif given == "track for a folder":
+        from vidstyle.encode import write_frame
+
+        source = tmp_path / "frames"
+        source.mkdir()
+        for i, frame in enumerate(frames):
+            write_frame(source, i, frame)
+        extra = {"audio": str(wav), "fps": 10}
+    vidstyle.stylize_video(source, style_png, tmp_path / "out.mp4", start=2, **extra, **FAST)
+    assert seen["audio_start"] == pytest.approx(0.2) and seen["audio_duration"] == pytest.approx(0.4)
+
+
+def test_an_audio_track_without_sound_is_refused_before_work(tmp_path, style_png):
+    clip = write_clip(tmp_path / "in.mp4", make_frames(3, 64, 48), Fraction(10))
+    notes = tmp_path / "notes.txt"
+    notes.write_text("not a sound")
+    for track in (clip, notes):
+        with pytest.raises(UsageError, match="holds no sound"):
+            vidstyle.stylize_video(clip, style_png, tmp_path / "out.mp4", audio=str(track), **FAST)
+    assert not (tmp_path / "out.mp4.vidstyle").exists()
+
+
 def test_frames_folder_in_and_out_with_every(tmp_path, style_png):
     folder = tmp_path / "frames"
     folder.mkdir()

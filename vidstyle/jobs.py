@@ -14,7 +14,7 @@ from .api import as_rgb, blend_weights, check_styles_at, checked_size
 from .config import StyleOptions, VideoOptions
 from .encode import FORMATS, check_codec
 from .errors import OutputError, UsageError
-from .ffmpeg import as_fraction
+from .ffmpeg import as_fraction, audio_duration
 from .images import IMAGE_SUFFIXES, read_image
 from .report import config_dict
 from .video import FrameReader, StreamInfo, parse_time, probe
@@ -140,17 +140,20 @@ def plan(source: Path, output: Path, styles: list, style: StyleOptions, video: V
     if not to_video:
         check_frame_folder(output, in_place, video)
 
-    if video.every > 1 and info.has_audio and not (video.no_audio or video.audio):
-        log.warning("note: the sound is dropped because --every %d changes the timing", video.every)
     if info.variable_rate:
-        log.warning("note: %s has a variable frame rate; the output uses its average, %s fps", source, info.fps)
+        log.warning("note: %s has a variable frame rate; the output uses its average, %s fps, and so do "
+                    "times given to --start/--end", source, info.fps)
+    # The sound runs from the input's first frame, its own or an --audio track alike, and is cut
+    # at the range: --every keeps it, since the output's rate is the input's / N.
     audio_from: Path | None = None
     if video.audio:  # a given track wins, for a folder or a video alike
         audio_from = Path(video.audio)
-    elif not info.is_folder and info.has_audio and not video.no_audio and video.every == 1:
+        if not audio_from.is_file():
+            raise UsageError(f"--audio {audio_from}: no such file")
+        if audio_duration(audio_from) is None:
+            raise UsageError(f"--audio {audio_from}: holds no sound")
+    elif not info.is_folder and info.has_audio and not video.no_audio:
         audio_from = source
-    if audio_from is not None and not audio_from.is_file():
-        raise UsageError(f"--audio {audio_from}: no such file")
 
     frames = reader.expected
     need = frames * size[0] * size[1] * 3 // 2 + (64 << 20)  # PNG frames, generously, plus slack

@@ -200,7 +200,7 @@ def _write_output(job: Job, video: VideoOptions, count: int) -> None:
         frames = (resize(f, *original) for f in frames)
     if job.to_video:
         with VideoWriter(job.output, job.fps_out, codec=video.codec, crf=video.crf, audio_from=job.audio_from,
-                         audio_start=job.audio_start if job.audio_from == job.info.path else 0.0,
+                         audio_start=job.audio_start,
                          audio_duration=float(count / job.fps_out)) as writer:
             for frame in frames:
                 writer.write(frame)
