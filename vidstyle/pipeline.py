@@ -123,6 +123,10 @@ def _run(job: Job, styles: Sequence, engine: Engine, grams: list, style: StyleOp
     manifest = work.prepare(job.settings, video.restart)
     state = manifest["state"]
     done = work.finished()
+    if video.batch > 1:
+        # A window's frames come from one joint optimisation: a run stopped between saving two of
+        # them resumes at the window's start, so windows group as in an uninterrupted run.
+        done = min(done, state.get("windows_done", 0))
     total = job.reader.expected
     if done:
         log.info("resuming after %d of %d finished frames in %s", done, total, work.folder)
@@ -150,6 +154,9 @@ def _run(job: Job, styles: Sequence, engine: Engine, grams: list, style: StyleOp
                 entry["size"] = [out.image.shape[1], out.image.shape[0]]
             _append_entry(work.folder, entry)
             entries.append(entry)
+            if video.batch > 1 and out.slot == out.result.history.shape[1] - 1:
+                state["windows_done"] = out.position + 1
+                work.write_manifest(manifest)
             if progress:
                 progress.frame_done(out.position, out.seconds)
     except KeyboardInterrupt:
