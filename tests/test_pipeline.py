@@ -211,6 +211,15 @@ def test_run_stopped_inside_a_window_resumes_at_its_start(tmp_path, style_png):
         np.testing.assert_array_equal(read_image(a), read_image(b))
 
 
+def test_a_changed_input_is_not_resumed(tmp_path, style_png):
+    clip = write_clip(tmp_path / "in.mp4", make_frames(4, 64, 48), 10)
+    with pytest.raises(Interrupted):
+        vidstyle.stylize_video(clip, style_png, tmp_path / "out", progress=StopAfter(2), **FAST)
+    write_clip(clip, make_frames(4, 64, 48, seed=3), 10)  # re-exported: same name, length and size
+    with pytest.raises(UsageError, match="the input's content.*--restart"):
+        vidstyle.stylize_video(clip, style_png, tmp_path / "out", **FAST)
+
+
 def test_scene_cut_starts_afresh_and_steps_are_not_retraced(tmp_path, style_png):
     frames = make_frames(4, 64, 48, seed=0) + make_frames(3, 64, 48, seed=5)[::-1]
     clip = write_clip(tmp_path / "cut.mp4", frames, 10)

@@ -17,7 +17,7 @@ from .errors import OutputError, UsageError
 from .ffmpeg import as_fraction, audio_duration
 from .images import IMAGE_SUFFIXES, read_image
 from .report import config_dict
-from .video import FrameReader, StreamInfo, parse_time, probe
+from .video import FrameReader, StreamInfo, list_frames, parse_time, probe
 from .workdir import MANIFEST, WorkDir
 
 log = logging.getLogger(__name__)
@@ -48,6 +48,23 @@ def is_video_path(path: Path) -> bool:
 
 def file_digest(path: str | Path) -> str:
     return hashlib.sha256(Path(path).read_bytes()).hexdigest()[:16]
+
+
+def input_digest(path: Path, part: int = 1 << 20) -> str:
+    """A cheap fingerprint of the input, so a re-exported clip of the same length is not resumed
+    as if it were the old one: a file's size and first and last MiB; a folder's names and sizes."""
+    digest = hashlib.sha256()
+    if path.is_dir():
+        for frame in list_frames(path, one_size=False):
+            digest.update(f"{frame.name}\0{frame.stat().st_size}\0".encode())
+    else:
+        size = path.stat().st_size
+        digest.update(str(size).encode())
+        with open(path, "rb") as fh:
+            digest.update(fh.read(part))
+            fh.seek(max(0, size - part))
+            digest.update(fh.read(part))
+    return digest.hexdigest()[:16]
 
 
 def check_styles(styles: list, style: StyleOptions) -> None:
@@ -165,6 +182,7 @@ def plan(source: Path, output: Path, styles: list, style: StyleOptions, video: V
     settings = {
         "input": str(source.resolve()),
         "input_frames": info.frame_count,
+        "input_digest": input_digest(source),
         "styles": [file_digest(s) if isinstance(s, (str, Path)) else "array" for s in styles],
         "size": list(size),
         "range": [start, end, video.every],

@@ -27,7 +27,8 @@ LOCK = ".vidstyle.lock"
 
 
 # Settings outside the option groups, as a user would name them.
-_LABELS = {"input": "the input", "input_frames": "the input's frame count", "styles": "the style images",
+_LABELS = {"input": "the input", "input_frames": "the input's frame count", "input_digest": "the input's content",
+           "styles": "the style images",
            "size": "the working size", "range": "--start/--end/--every"}
 
 
@@ -48,6 +49,11 @@ def changes(old: dict, new: dict) -> list[str]:
     before, after = flat(old), flat(new)
     return [f"{name} {show(before.get(name))} -> {show(after.get(name))}" if name.startswith("--") else name
             for name in sorted(set(before) | set(after)) if before.get(name) != after.get(name)]
+
+
+def same_settings(old: dict, new: dict) -> bool:
+    """Equal, except for a setting the older run's version did not record (added since)."""
+    return {k: v for k, v in new.items() if k in old} == old
 
 
 class WorkDir:
@@ -99,7 +105,7 @@ class WorkDir:
         old = self.read_manifest()
         if old is not None and old.get("state", {}).get("complete"):
             old = None  # a finished run being replaced (the caller checked --overwrite)
-        if old is not None and old.get("settings") != settings:
+        if old is not None and not same_settings(old.get("settings", {}), settings):
             if not restart and self.finished() > 0:  # with no frame finished, nothing is lost
                 raise UsageError(
                     f"{self.folder} holds an interrupted run with other settings "
