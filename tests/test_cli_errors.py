@@ -176,6 +176,7 @@ def test_invalid_options_rejected_before_work(capsys, tmp_path, folder, style, n
     (["--fps", "12"], "--fps"),  # a video keeps its own rate
     (["--audio", "a.wav", "--no-audio"], "--no-audio"),
     (["--codec", "nonsense"], "--codec"),  # found before the frames are optimised, not when encoding
+    (["--codec", "gif"], "cannot write it into a .mp4"),  # an encoder, but not for .mp4: a trial run says so
 ])
 def test_options_that_contradict_a_video_input(capsys, tmp_path, style, no_network, options, named):
     (tmp_path / "a.wav").write_bytes(b"")

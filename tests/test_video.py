@@ -263,3 +263,12 @@ def test_as_fraction() -> None:
     assert as_fraction("30000/1001") == NTSC and as_fraction("29.97") == NTSC
     with pytest.raises(UsageError):
         as_fraction(0)
+
+
+def test_check_codec_tries_the_codec_in_the_container() -> None:
+    from vidstyle.encode import check_codec
+
+    check_codec("libx264", ".mp4")
+    check_codec("mjpeg", ".avi")
+    with pytest.raises(UsageError, match="cannot write it into a .mp4 file"):
+        check_codec("gif", ".mp4")

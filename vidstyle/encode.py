@@ -55,13 +55,28 @@ def video_encoders() -> set[str]:
     return {fields[1] for fields in map(str.split, table) if len(fields) > 1 and fields[0].startswith("V")}
 
 
-def check_codec(codec: str) -> None:
-    """Refuse, before any frame is optimised, a --codec this ffmpeg cannot encode video with."""
+def check_codec(codec: str, suffix: str = ".mp4") -> None:
+    """Refuse, before any frame is optimised, a --codec this ffmpeg cannot encode video with, or
+    cannot put in a `suffix` file (gif or rawvideo in .mp4): a two-frame trial run, as VideoWriter
+    would encode, answers the second."""
     encoders = video_encoders()
     if encoders and codec not in encoders:
         known = ", ".join(c for c in ("libx264", "libx265", "libvpx-vp9", "mjpeg", "gif") if c in encoders)
         raise UsageError(f"--codec {codec}: not a video encoder of this ffmpeg (try {known}; "
                          "'ffmpeg -encoders' lists them)")
+    extra = FORMATS[suffix].extra if suffix in FORMATS else ()
+    with tempfile.TemporaryDirectory(prefix="vidstyle-codec-") as folder:
+        trial = Path(folder) / f"trial{suffix}"
+        try:
+            run = subprocess.run(
+                [ffmpeg_exe(), "-v", "error", "-f", "lavfi", "-i", "color=c=gray:s=32x32:r=10:d=0.2",
+                 "-c:v", codec, *_quality_args(codec, 18), "-pix_fmt", _pix_fmt(codec), *extra, "-y", str(trial)],
+                capture_output=True, text=True, timeout=60, check=False)
+        except (OSError, subprocess.TimeoutExpired) as exc:
+            raise OutputError(f"cannot run ffmpeg: {exc}") from None
+        if run.returncode != 0 or not trial.exists() or trial.stat().st_size == 0:
+            reason = (run.stderr.strip().splitlines() or ["no output"])[-1]
+            raise UsageError(f"--codec {codec}: ffmpeg cannot write it into a {suffix} file ({reason})")
 
 
 def _quality_args(codec: str, crf: int) -> list[str]:

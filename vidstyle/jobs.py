@@ -121,7 +121,7 @@ def open_source(source: Path, video: VideoOptions) -> FrameReader:
     start = parse_time(video.start, info.fps) if video.start is not None else 0
     end = parse_time(video.end, info.fps) if video.end is not None else None
     if end is not None and end <= start:
-        raise UsageError(f"--start {video.start} is not before --end {video.end}")
+        raise UsageError(f"--start {video.start or 0} is not before --end {video.end}")
     if start >= info.frame_count:
         raise UsageError(f"--start {video.start}: past the last frame ({info.frame_count} frames)")
     return FrameReader(source, start=start, end=end, every=video.every, info=info)
@@ -140,7 +140,7 @@ def plan(source: Path, output: Path, styles: list, style: StyleOptions, video: V
     if to_video and info.mixed_sizes:
         raise UsageError(f"{source}: the images differ in size, and a video has one; give a folder as --output")
     if to_video and video.codec:
-        check_codec(video.codec)
+        check_codec(video.codec, output.suffix.lower())
     if not to_video and output.suffix.lower() in IMAGE_SUFFIXES:
         raise UsageError(f"--output {output}: for a video or frame folder, give a video file "
                          f"({', '.join(FORMATS)}) or a folder")

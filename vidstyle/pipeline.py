@@ -164,8 +164,13 @@ def _run(job: Job, styles: Sequence, engine: Engine, grams: list, style: StyleOp
         raise Interrupted(f"stopped after {finished} of {total} frames, kept in {work.folder}; "
                           "run the same command again to resume") from None
     count = work.finished()
+    # E_warp before the output: stopped here, the run resumes (all frames done) and writes it;
+    # stopped after, the output existed and its work folder blocked the rerun.
+    tick = time.perf_counter()
+    warp = _warp_errors(job, video, count)
+    measuring = time.perf_counter() - tick
     _write_output(job, video, count)
-    wall = time.perf_counter() - started
+    wall = time.perf_counter() - started - measuring  # the job's time; E_warp is a measurement of it
     report = {
         "version": REPORT_VERSION,
         "input": str(job.info.path),
@@ -179,7 +184,7 @@ def _run(job: Job, styles: Sequence, engine: Engine, grams: list, style: StyleOp
         "temporal_delta": state.get("delta"),
         "seconds": wall,
         "busy": busy / wall if wall else None,
-        "warp_error": _warp_errors(job, video, count),
+        "warp_error": warp,
     }
     state["complete"] = True
     if report_path:
