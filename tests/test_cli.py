@@ -78,3 +78,12 @@ def test_any_non_image_suffix_is_decoded_as_a_video(tmp_path):
     code = main(["stylize", str(gif), "--style", str(ROOT / "samples/style.png"), "-o", str(out),
                  "--weights", "random", "--size", "32", "--iterations", "2", "--frame-iterations", "1", "-q"])
     assert code == 0 and probe(out).frame_count == 3
+
+
+def test_an_image_without_an_image_suffix_is_an_image(tmp_path, capsys):
+    import shutil
+
+    for name in ("photo", "photo.jfif"):
+        shutil.copy(ROOT / "samples/content.png", tmp_path / name)
+        assert main(["info", str(tmp_path / name)]) == 0
+        assert "an image, 256x192" in capsys.readouterr().out

@@ -420,6 +420,8 @@ def test_side_files_never_overwrite_the_input_or_a_style(capsys, tmp_path, style
     (["--plot", "losses"], 2, "expected a suffix"),
     (["--plot", "losses.xyz"], 2, "expected a suffix"),
     (["--preview", "p.mp4"], 2, "expected a suffix"),
+    (["--preview", "frames/p.png"], 1, "inside the input folder"),  # it would be a frame next time
+    (["--report", "frames/r.json"], 1, "inside the input folder"),
 ])
 def test_bad_side_file_paths_are_refused_before_work(capsys, tmp_path, folder, style, no_network, monkeypatch,
                                                      args, code, words):

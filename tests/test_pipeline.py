@@ -199,7 +199,7 @@ def test_frame_folder_runs_at_both_output_sizes_never_clobber_each_other(tmp_pat
 def test_run_stopped_inside_a_window_resumes_at_its_start(tmp_path, style_png):
     # batch 3: windows [0] [1 2 3] [4]. Stopped after frame 1 of [1 2 3] was saved (a kill
     # between two saves), the resumed run redoes the whole window: the frames equal an
-    # uninterrupted run's. Regrouped as [1? 2 3 4], they differed by up to 10 levels.
+    # uninterrupted run's. Regrouped from frame 2 as [2 3 4], they differed by up to 10 levels.
     clip = write_clip(tmp_path / "in.mp4", make_frames(5, 64, 48), 10)
     fast = FAST | {"batch": 3}
     vidstyle.stylize_video(clip, style_png, tmp_path / "whole", **fast)
@@ -218,6 +218,32 @@ def test_a_changed_input_is_not_resumed(tmp_path, style_png):
     write_clip(clip, make_frames(4, 64, 48, seed=3), 10)  # re-exported: same name, length and size
     with pytest.raises(UsageError, match="the input's content.*--restart"):
         vidstyle.stylize_video(clip, style_png, tmp_path / "out", **FAST)
+
+
+def test_frames_into_the_current_folder(tmp_path, style_png, monkeypatch):
+    clip = write_clip(tmp_path / "in.mp4", make_frames(2, 64, 48), 10)
+    (tmp_path / "here").mkdir()
+    monkeypatch.chdir(tmp_path / "here")
+    vidstyle.stylize_video(clip, style_png, ".", **FAST)  # `-o .` had no name for a work folder
+    assert len(list_frames(tmp_path / "here")) == 2
+
+
+def test_a_batch_run_of_a_version_without_windows_done_resumes_where_its_frames_end(tmp_path, style_png):
+    import json
+
+    from vidstyle.workdir import MANIFEST
+
+    clip = write_clip(tmp_path / "in.mp4", make_frames(5, 64, 48), 10)
+    fast = FAST | {"batch": 2}  # windows [0] [1 2] [3 4]
+    with pytest.raises(Interrupted):
+        vidstyle.stylize_video(clip, style_png, tmp_path / "out", progress=StopAfter(3), **fast)
+    manifest = json.loads((tmp_path / "out" / MANIFEST).read_text())
+    del manifest["state"]["windows_done"]  # as an earlier version wrote it
+    (tmp_path / "out" / MANIFEST).write_text(json.dumps(manifest))
+    kept = {p: p.stat().st_mtime_ns for p in (tmp_path / "out").glob("frame_*.png")}
+    vidstyle.stylize_video(clip, style_png, tmp_path / "out", **fast)
+    assert len(kept) == 3 and all(p.stat().st_mtime_ns == t for p, t in kept.items())  # not redone from 0
+    assert len(list_frames(tmp_path / "out")) == 5
 
 
 def test_scene_cut_starts_afresh_and_steps_are_not_retraced(tmp_path, style_png):
@@ -320,6 +346,30 @@ def test_prefetch_stops_at_once_when_the_consumer_stops():
         tick = time.perf_counter()
         items.close()
         assert time.perf_counter() - tick < 2.0, count
+
+
+def test_images_of_several_sizes_each_get_the_style_at_their_size(tmp_path, style_png):
+    # Both below --size, so each works at its own size, and the style is scaled to each as an
+    # image run scales it: every output equals stylize_image of its image.
+    from vidstyle.encode import write_frame
+
+    folder = tmp_path / "photos"
+    folder.mkdir()
+    images = [smooth_image(np.random.default_rng(i), h, w).astype(np.uint8) for i, (h, w) in
+              enumerate([(48, 64), (30, 40)])]
+    for i, image in enumerate(images):
+        write_frame(folder, i, image)
+    exact = dict(precision="float32", tol=0.0)
+    out = list(vidstyle.iter_stylized_frames(folder, style_png, independent=True, **(FAST | exact)))
+    for (_, got), image in zip(out, images, strict=True):
+        alone = vidstyle.stylize_image(image, style_png, weights="random", iterations=4, **exact)
+        assert got.shape == image.shape and np.abs(got.astype(int) - alone.astype(int)).max() <= 1
+    write_frame(folder, 2, images[1][:12, :12])  # pools to nothing: refused before any work
+    with pytest.raises(InputError, match=r"frame_000002\.png: 12x12 is too small"):
+        vidstyle.stylize_video(folder, style_png, tmp_path / "out", independent=True, **FAST)
+    with pytest.raises(InputError, match="12x12 is too small"):
+        next(vidstyle.iter_stylized_frames(folder, style_png, independent=True, **FAST))
+    assert not (tmp_path / "out").exists()
 
 
 def test_temporal_term_has_a_gradient(rng):

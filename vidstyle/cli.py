@@ -15,12 +15,30 @@ from pathlib import Path
 from .arguments import build_parser, parse, style_options, video_options
 from .config import StyleOptions, VideoOptions
 from .errors import OutputError, UsageError, VidstyleError
+from .images import IMAGE_SUFFIXES
 from .sidefiles import check_side_files
 
 __all__ = ["build_parser", "main"]
 
 # E_warp is NaN without a pair of frames inside one shot: one frame, or scene cuts only.
 NO_PAIRS = "E_warp n/a (no two consecutive frames of one shot)"
+
+
+# Containers that OpenCV's image reader may also claim (an animated GIF): always videos here.
+VIDEO_SUFFIXES = (".mp4", ".mov", ".mkv", ".avi", ".webm", ".m4v", ".mpg", ".mpeg", ".gif", ".ts", ".mts",
+                  ".m2ts", ".flv", ".wmv", ".3gp", ".ogv", ".vob", ".mxf")
+
+
+def is_video_input(source: Path) -> bool:
+    """A folder, or a file that is not an image: anything else goes to ffmpeg, so camcorder .mts,
+    .flv or an animated .gif decode, and a sound file or a document gets ffmpeg's own reason. An
+    image with another suffix or none (.ppm, .jfif) is recognised by OpenCV from its header."""
+    import cv2
+
+    suffix = source.suffix.lower()
+    if source.is_dir() or suffix in VIDEO_SUFFIXES:
+        return True
+    return suffix not in IMAGE_SUFFIXES and not (source.is_file() and cv2.haveImageReader(str(source)))
 
 
 def check_output(path: Path, input_path: Path, overwrite: bool) -> None:
@@ -51,15 +69,11 @@ def cmd_stylize(args: argparse.Namespace) -> int:
 
 
 def _stylize(args: argparse.Namespace) -> int:
-    from .images import IMAGE_SUFFIXES
-
     source, output = Path(args.input), Path(args.output)
-    # Anything but an image is given to ffmpeg: camcorder .mts, .ts, .flv, an animated .gif all
-    # decode, and a sound file or a stray document gets ffmpeg's own "no video stream" line.
-    is_video = source.is_dir() or source.suffix.lower() not in IMAGE_SUFFIXES
+    is_video = is_video_input(source)
     options = style_options(args, is_video)
     check_side_files({"--preview": args.preview, "--report": args.report, "--plot": args.plot},
-                     [source, output, *args.style])
+                     [source, output, *args.style], source)
     if is_video:
         video = video_options(args)  # validated before any work
         if not source.exists():
@@ -103,11 +117,11 @@ def _video_run(source: Path, output: Path, options: StyleOptions, video: VideoOp
 
 
 def cmd_info(args: argparse.Namespace) -> int:
-    from .images import IMAGE_SUFFIXES, read_image
+    from .images import read_image
     from .video import probe
 
     source = Path(args.input)
-    if source.is_file() and source.suffix.lower() in IMAGE_SUFFIXES:
+    if source.is_file() and not is_video_input(source):
         height, width = read_image(source).shape[:2]
         print(f"{source}: an image, {width}x{height}")
         return 0

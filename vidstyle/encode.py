@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 import subprocess
 import tempfile
 from collections.abc import Generator
@@ -75,7 +76,8 @@ def check_codec(codec: str, suffix: str = ".mp4") -> None:
         except (OSError, subprocess.TimeoutExpired) as exc:
             raise OutputError(f"cannot run ffmpeg: {exc}") from None
         if run.returncode != 0 or not trial.exists() or trial.stat().st_size == 0:
-            reason = (run.stderr.strip().splitlines() or ["no output"])[-1]
+            first = (run.stderr.strip().splitlines() or ["no output"])[0]  # the cause; the last: "nothing written"
+            reason = re.sub(r"^\[[^\]]*\]\s*", "", first)  # without ffmpeg's "[mp4 @ 0x55…]"
             raise UsageError(f"--codec {codec}: ffmpeg cannot write it into a {suffix} file ({reason})")
 
 

@@ -17,7 +17,7 @@ from .errors import OutputError, UsageError
 from .ffmpeg import as_fraction, audio_duration
 from .images import IMAGE_SUFFIXES, read_image
 from .report import config_dict
-from .video import FrameReader, StreamInfo, list_frames, parse_time, probe
+from .video import FrameReader, StreamInfo, folder_sizes, list_frames, parse_time, probe
 from .workdir import MANIFEST, WorkDir
 
 log = logging.getLogger(__name__)
@@ -40,6 +40,7 @@ class Job:
     audio_from: Path | None
     audio_start: float
     settings: dict
+    stale: WorkDir | None = None  # the other output size's interrupted run, discarded by --restart
 
 
 def is_video_path(path: Path) -> bool:
@@ -78,6 +79,17 @@ def check_styles(styles: list, style: StyleOptions) -> None:
         as_rgb(style.init, "--init")
 
 
+def check_sizes(info: StreamInfo, styles: list, style: StyleOptions) -> tuple[int, int]:
+    """The working size, checked for the input and every style image; for a folder of images of
+    several sizes, every image's (the first image's size is returned)."""
+    style_rgb = [as_rgb(s, "style") for s in styles]
+    sizes = folder_sizes(info.path) if info.mixed_sizes else {str(info.path): (info.width, info.height)}
+    working = [checked_size(w, h, style, name) for name, (w, h) in sizes.items()]
+    for size in dict.fromkeys(working):
+        check_styles_at(style_rgb, size, style)
+    return working[0]
+
+
 def check_folder(output: Path) -> None:
     """The folder the output (and the work folder beside it) goes in exists and takes files."""
     folder = output.resolve().parent
@@ -89,10 +101,18 @@ def check_folder(output: Path) -> None:
         raise OutputError(f"{output}: folder {target} is not writable")
 
 
-def check_frame_folder(output: Path, in_place: bool, video: VideoOptions) -> None:
+def beside(output: Path) -> Path:
+    """The work folder beside an output: `painted.mp4.vidstyle/` (from the absolute path, so
+    that `-o .` has a name)."""
+    output = output.resolve()
+    return output.with_name(output.name + ".vidstyle")
+
+
+def check_frame_folder(output: Path, in_place: bool, video: VideoOptions) -> WorkDir | None:
     """Frames out to a folder: the work folder is the output itself at the working size, or
-    `<output>.vidstyle/` with --output-size original. Neither run may clobber the other's frames."""
-    sibling = WorkDir(output.with_name(output.name + ".vidstyle"))
+    `<output>.vidstyle/` with --output-size original. Neither run may clobber the other's frames.
+    Returns the other kind's interrupted work folder that --restart discards (once locked)."""
+    sibling = WorkDir(beside(output))
     manifest = WorkDir(output).read_manifest() if output.is_dir() else None
     ours = output.is_dir() and any(output.glob("frame_*.png"))
     complete = bool(manifest and manifest.get("state", {}).get("complete"))
@@ -105,11 +125,12 @@ def check_frame_folder(output: Path, in_place: bool, video: VideoOptions) -> Non
             if not video.restart:
                 raise UsageError(f"{sibling.folder} holds an interrupted --output-size original run; add "
                                  "--output-size original to resume it, or pass --restart to start over")
-            sibling.remove()
+            return sibling
     elif ours and not video.overwrite:
         what = ("an interrupted run at the working size; run without --output-size original to resume it, or"
                 if interrupted else "finished frames;")
         raise OutputError(f"{output}: holds {what} pass --overwrite to replace them")
+    return None
 
 
 def open_source(source: Path, video: VideoOptions) -> FrameReader:
@@ -133,8 +154,7 @@ def plan(source: Path, output: Path, styles: list, style: StyleOptions, video: V
     info, start, end = reader.info, reader.start, reader.end
     if video.audio and video.no_audio:
         raise UsageError("--audio and --no-audio: give one or the other")
-    size = checked_size(info.width, info.height, style, str(source))
-    check_styles_at([as_rgb(s, "style") for s in styles], size, style)
+    size = check_sizes(info, styles, style)
 
     to_video = is_video_path(output)
     if to_video and info.mixed_sizes:
@@ -148,14 +168,13 @@ def plan(source: Path, output: Path, styles: list, style: StyleOptions, video: V
         raise OutputError(f"{output}: the output is the input; choose another path")
     check_folder(output)
     in_place = not to_video and video.output_size == "working"
-    work = WorkDir(output if in_place else output.with_name(output.name + ".vidstyle"))
+    work = WorkDir(output if in_place else beside(output))
 
     if to_video and output.exists() and not video.overwrite:
         raise OutputError(f"{output}: exists; pass --overwrite to replace it")
     if not to_video and output.is_file():
         raise OutputError(f"{output}: is a file; expected a folder for frame output")
-    if not to_video:
-        check_frame_folder(output, in_place, video)
+    stale = check_frame_folder(output, in_place, video) if not to_video else None
 
     if info.variable_rate:
         log.warning("note: %s has a variable frame rate; the output uses its average, %s fps, and so do "
@@ -190,4 +209,4 @@ def plan(source: Path, output: Path, styles: list, style: StyleOptions, video: V
         "video_options": {k: v for k, v in config_dict(video).items() if k not in NOT_SETTINGS},
     }
     return Job(info, reader, size, output, to_video, work, info.fps / video.every, audio_from,
-               float(start / info.fps), settings)
+               float(start / info.fps), settings, stale)

@@ -7,6 +7,7 @@ save the 8-bit frame (atomic) → ... → encode → report. Every frame is chai
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import os
@@ -24,11 +25,11 @@ from .device import resolve_precision
 from .encode import VideoWriter, write_frame
 from .errors import Interrupted, OutputError
 from .images import resize
-from .jobs import Job, open_source, plan
+from .jobs import Job, check_sizes, check_styles, open_source, plan
 from .optimize import Engine
 from .preview import Preview
 from .report import REPORT_VERSION, config_dict, frame_entries, plot_losses, write_report
-from .sequence import Progress, stylize_sequence
+from .sequence import Progress, StyleAt, stylize_sequence
 from .sidefiles import check_side_files
 from .stability import warp_error
 from .temporal import prefetch, source_frames
@@ -38,12 +39,20 @@ from .workdir import WorkDir
 log = logging.getLogger(__name__)
 
 
-def _prepare(styles, style: StyleOptions, size: tuple[int, int]) -> tuple[Engine, list]:
-    """The engine and the style Grams, computed once for the whole run."""
+def _prepare(styles, style: StyleOptions, size: tuple[int, int]) -> tuple[Engine, StyleAt]:
+    """The engine, and the style Grams at a working size: computed once for the run's size (before
+    any work, so a failure leaves nothing behind) and once for each other size (a folder of
+    images of several sizes scales the style to each, as an image run would)."""
     style_list = [as_rgb(s, "style") for s in as_list(styles)]
     blend = blend_weights(style, len(style_list))
     engine = get_engine(style)
-    return engine, engine.style_targets(prepare_styles(style_list, size, style, None), blend)
+
+    @functools.cache
+    def style_at(working: tuple[int, int]) -> list:
+        return engine.style_targets(prepare_styles(style_list, working, style, None), blend)
+
+    style_at(size)
+    return engine, style_at
 
 
 def iter_stylized_frames(input: str | os.PathLike, styles, **options) -> Iterator[tuple[int, np.ndarray]]:
@@ -54,7 +63,8 @@ def iter_stylized_frames(input: str | os.PathLike, styles, **options) -> Iterato
     style_kw, video_kw = VideoOptions.split_kwargs(options)
     style, video = resolve_precision(StyleOptions.from_kwargs(**style_kw)), VideoOptions(**video_kw)
     reader = open_source(Path(input), video)
-    size = working_size(reader.info.width, reader.info.height, style.size)
+    check_styles(as_list(styles), style)
+    size = check_sizes(reader.info, as_list(styles), style)
     engine, grams = _prepare(styles, style, size)
     frames = prefetch(source_frames(reader, size, video.long_term, video.flow, video.scene_cut,
                                     independent=video.independent, fit=_fit(reader.info, style)))
@@ -64,11 +74,7 @@ def iter_stylized_frames(input: str | os.PathLike, styles, **options) -> Iterato
 
 
 def _fit(info: StreamInfo, style: StyleOptions) -> Callable[[int, int], tuple[int, int]] | None:
-    """Each image's own working size, for a folder of images of several sizes (--independent).
-
-    The style Grams stay those computed at the first image's size: Grams are normalised by the
-    number of positions, so they change little while the longest side (--size) is the same.
-    """
+    """Each image's own working size, for a folder of images of several sizes (--independent)."""
     return (lambda w, h: working_size(w, h, style.size)) if info.mixed_sizes else None
 
 
@@ -103,13 +109,16 @@ def stylize_video(
     style_list = as_list(styles)
     paths = [s for s in style_list if isinstance(s, (str, os.PathLike))]
     check_side_files({"--preview": video.preview, "--report": report_path, "--plot": plot_path},
-                     [input, output, *paths])
+                     [input, output, *paths], input)
     job = plan(Path(input), Path(output), style_list, style, video)
     # The network before the work folder: a weights error leaves nothing behind.
     engine, grams = _prepare(style_list, style, job.size)
     job.work.lock()
     previous_handler = _sigterm_as_interrupt()
     try:
+        if job.stale is not None:
+            job.stale.lock()  # fails if a live run is writing it
+            job.stale.remove()
         return _run(job, style_list, engine, grams, style, video, progress, report_path, plot_path, started)
     finally:
         if previous_handler is not None:
@@ -126,7 +135,12 @@ def _run(job: Job, styles: Sequence, engine: Engine, grams: list, style: StyleOp
     if video.batch > 1:
         # A window's frames come from one joint optimisation: a run stopped between saving two of
         # them resumes at the window's start, so windows group as in an uninterrupted run.
-        done = min(done, state.get("windows_done", 0))
+        if "windows_done" in state:
+            done = min(done, state["windows_done"])
+        elif done == 0:
+            state["windows_done"] = 0
+            work.write_manifest(manifest)
+        # else: a run by a version that did not record windows; it resumes where its frames end
     total = job.reader.expected
     if done:
         log.info("resuming after %d of %d finished frames in %s", done, total, work.folder)
@@ -154,7 +168,7 @@ def _run(job: Job, styles: Sequence, engine: Engine, grams: list, style: StyleOp
                 entry["size"] = [out.image.shape[1], out.image.shape[0]]
             _append_entry(work.folder, entry)
             entries.append(entry)
-            if video.batch > 1 and out.slot == out.result.history.shape[1] - 1:
+            if video.batch > 1 and out.slot == out.window_size - 1:  # the window is complete
                 state["windows_done"] = out.position + 1
                 work.write_manifest(manifest)
             if progress:

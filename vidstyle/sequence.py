@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -34,6 +34,9 @@ from .temporal import SourceFrame, temporal_inputs
 log = logging.getLogger(__name__)
 
 
+StyleAt = Callable[[tuple[int, int]], list]  # the style Grams for a working (w, h)
+
+
 class Progress(Protocol):
     def begin(self, total_frames: int, finished: int) -> None: ...
     def frame_start(self, position: int, iterations: int) -> None: ...
@@ -48,6 +51,7 @@ class FrameOutput:
     image: np.ndarray  # RGB uint8, working size
     result: Result  # of the whole window
     slot: int  # this frame's index in the window
+    window_size: int  # frames in the window
     cut: bool
     seconds: float  # the window's wall time divided among its frames
 
@@ -87,7 +91,7 @@ def windows(frames: Iterator[SourceFrame], batch: int, independent: bool) -> Ite
 def stylize_sequence(
     frames: Iterator[SourceFrame],
     engine: Engine,
-    grams: list,
+    style_at: StyleAt,
     style: StyleOptions,
     video: VideoOptions,
     history: dict[int, np.ndarray],
@@ -106,6 +110,8 @@ def stylize_sequence(
         fresh = video.independent or window[0].cut
         contents = np.stack([f.content.astype(np.float32) for f in window])
         targets_rgb = np.stack([luminance(c) for c in contents]) if style.preserve_colors else contents
+        h, w = targets_rgb.shape[1:3]
+        grams = style_at((w, h))
         if fresh:
             x0 = np.stack([initial_image(style.init, t, style.seed) for t in targets_rgb])
             iterations = style.iterations
@@ -123,7 +129,6 @@ def stylize_sequence(
             delta = temporal_scale(engine, x0[0], probe, video.temporal_weight)
             log.info("temporal weight δ = %.4g (λ = %g)", delta, video.temporal_weight)
         coeffs = coefficients(style, delta if use_temporal and not fresh else 0.0)
-        h, w = targets_rgb.shape[1:3]
 
         def targets_at(size: tuple[int, int]):
             if size == (w, h):
@@ -168,7 +173,8 @@ def stylize_sequence(
                 image = with_content_colors(image, contents[slot])
             out = to_uint8(image)
             history[frame.position] = out
-            yield FrameOutput(frame.position, frame.source_index, out, result, slot, frame.cut, seconds), delta
+            yield FrameOutput(frame.position, frame.source_index, out, result, slot, len(window), frame.cut,
+                              seconds), delta
         for old in [p for p in history if p <= window[-1].position - max(offsets)]:
             del history[old]
 

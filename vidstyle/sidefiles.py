@@ -17,10 +17,13 @@ from .images import IMAGE_SUFFIXES
 PLOT_SUFFIXES = (".png", ".pdf", ".svg", ".svgz", ".jpg", ".jpeg", ".tif", ".tiff", ".webp", ".eps", ".ps")
 
 
-def check_side_files(files: Mapping[str, str | os.PathLike | None], protected: Iterable[str | os.PathLike]) -> None:
+def check_side_files(files: Mapping[str, str | os.PathLike | None], protected: Iterable[str | os.PathLike],
+                     input_folder: str | os.PathLike | None = None) -> None:
     """`files` maps an option (--preview, --report, --plot) to its path or None; `protected` are
-    the input, the style images and the output, which none of them may be."""
+    the input, the style images and the output, which none of them may be; nor may they go into
+    the input folder of frames, where they would be frames of the next run."""
     taken = {_key(p): str(p) for p in protected}
+    frames = _key(input_folder) if input_folder is not None and Path(input_folder).is_dir() else None
     suffixes = {"--preview": IMAGE_SUFFIXES, "--plot": PLOT_SUFFIXES}
     for option, value in files.items():
         if value is None or value == "":
@@ -34,6 +37,9 @@ def check_side_files(files: Mapping[str, str | os.PathLike | None], protected: I
                               "choose another path")
         if path.is_dir():
             raise OutputError(f"{option} {path}: is a folder; give a file name")
+        if frames is not None and _key(path.resolve().parent) == frames:
+            raise OutputError(f"{option} {path}: is inside the input folder {input_folder}, where it would be "
+                              "read as a frame; choose another folder")
         folder = path.resolve().parent
         if not folder.is_dir():
             raise OutputError(f"{option} {path}: {folder} {'is not a folder' if folder.exists() else 'does not exist'}")

@@ -81,7 +81,7 @@ def probe(path: str | os.PathLike, *, fps: Fraction | float = DEFAULT_FOLDER_FPS
     if path.is_dir():
         frames = list_frames(path, one_size=one_size)
         height, width = read_image(frames[0]).shape[:2]
-        mixed = not one_size and len({_image_size(f) for f in frames}) > 1
+        mixed = not one_size and len(set(folder_sizes(path).values())) > 1
         rate = as_fraction(fps)
         return StreamInfo(path, width, height, rate, len(frames), float(len(frames) / rate),
                           False, None, 0, False, True, mixed)
@@ -151,6 +151,11 @@ def _image_size(path: Path) -> tuple[int, int]:
     except Exception:  # noqa: BLE001 - any failure: fall back to a full decode
         height, width = read_image(path).shape[:2]
         return width, height
+
+
+def folder_sizes(folder: str | os.PathLike) -> dict[str, tuple[int, int]]:
+    """(width, height) of each image of a folder, in natural order, from the headers."""
+    return {str(frame): _image_size(frame) for frame in list_frames(folder, one_size=False)}
 
 
 def list_frames(folder: str | os.PathLike, *, one_size: bool = True) -> list[Path]:

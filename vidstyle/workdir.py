@@ -52,8 +52,13 @@ def changes(old: dict, new: dict) -> list[str]:
 
 
 def same_settings(old: dict, new: dict) -> bool:
-    """Equal, except for a setting the older run's version did not record (added since)."""
-    return {k: v for k, v in new.items() if k in old} == old
+    """Equal, except for settings the older run's version did not record (added since), at any
+    depth: a new option in style_options does not block resuming an older run either."""
+    def known(new_part: dict, old_part: dict) -> dict:
+        return {k: known(v, old_part[k]) if isinstance(v, dict) and isinstance(old_part[k], dict) else v
+                for k, v in new_part.items() if k in old_part}
+
+    return known(new, old) == old
 
 
 class WorkDir:
