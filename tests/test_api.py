@@ -211,3 +211,22 @@ def test_one_layer_for_content_and_style(rng):
     terms = vidstyle.loss_terms(content, out, content[::-1], weights="random", content_layers=("block1_conv1",),
                                 style_layers=("block1_conv1",))
     assert terms["content"] > 0 and terms["style"] > 0
+
+
+def test_keywords_are_taken_as_a_program_has_them(rng, tmp_path):
+    # Paths, NumPy numbers, "1,3" strings and size="original" as the CLI spells them.
+    from pathlib import Path
+
+    from vidstyle.errors import UsageError
+
+    content = smooth_image(rng, 24, 32)
+    o = StyleOptions.from_kwargs(style_blend="1,3", style_layer_weights=[1, 1, 1, 1, np.float32(2)],
+                                 seed=np.int64(3), size="original", init=Path("start.png"), lr=np.float64(2))
+    assert (o.style_blend, o.seed, o.size, o.init, o.lr) == ((1.0, 3.0), 3, None, "start.png", 2.0)
+    assert isinstance(o.seed, int) and o.layer_weights[-1] == pytest.approx(2 / 6)
+    with pytest.raises(UsageError, match="--style-blend"):
+        StyleOptions.from_kwargs(style_blend="1,x")
+    with pytest.raises(UsageError, match="init"):
+        StyleOptions.from_kwargs(init=content)
+    with pytest.raises(InputError, match="8x8 is too small"):  # was a backend abort
+        vidstyle.loss_terms(content[:8, :8], content[:8, :8], content, weights="random")

@@ -87,3 +87,16 @@ def test_an_image_without_an_image_suffix_is_an_image(tmp_path, capsys):
         shutil.copy(ROOT / "samples/content.png", tmp_path / name)
         assert main(["info", str(tmp_path / name)]) == 0
         assert "an image, 256x192" in capsys.readouterr().out
+
+
+def test_quiet_image_run_prints_its_result_line_and_the_preview_ends_on_the_result(tmp_path, capsys, monkeypatch):
+    from vidstyle.preview import Preview
+
+    captions = []
+    monkeypatch.setattr(Preview, "show", lambda self, original, current, caption: captions.append(caption))
+    code = main(["stylize", str(ROOT / "samples/content.png"), "--style", str(ROOT / "samples/style.png"),
+                 "-o", str(tmp_path / "out.png"), "--weights", "random", "--size", "32", "--iterations", "5",
+                 "--tol", "0", "--preview", str(tmp_path / "p.jpg"), "--preview-every", "2", "-q"])
+    out = capsys.readouterr().out
+    assert code == 0 and "out.png: 5 iterations" in out
+    assert captions[-1].startswith("done") and "it 5" in captions[-1]

@@ -223,3 +223,12 @@ def test_warp_taps_gradient_is_the_transposed_warp() -> None:
     for k in range(4):
         np.add.at(expected, idx[:, k], wts[:, k, None] * probe.reshape(-1, 3))
     np.testing.assert_allclose(grad.reshape(-1, 3), expected, atol=1e-4)
+
+
+def test_scene_cut_threshold_zero_never_cuts():
+    from vidstyle.flow import flow_pair, is_scene_cut
+
+    rng = np.random.default_rng(0)
+    a, b = (rng.integers(0, 256, (48, 64, 3), dtype=np.uint8) for _ in range(2))  # unrelated frames
+    pair = flow_pair(a, b, "dis")
+    assert is_scene_cut(pair, 0.1) and not is_scene_cut(pair, 0.0)

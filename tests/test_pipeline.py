@@ -246,6 +246,23 @@ def test_a_batch_run_of_a_version_without_windows_done_resumes_where_its_frames_
     assert len(list_frames(tmp_path / "out")) == 5
 
 
+def test_api_paths_and_array_styles(tmp_path, style_png):
+    # Path values are written to the report and the manifest as text (a Path crashed the JSON
+    # after the work); a changed ARRAY style is not resumed (arrays were all recorded as "array").
+    clip = write_clip(tmp_path / "in.mp4", make_frames(4, 64, 48), 10)
+    report = tmp_path / "run.json"
+    vidstyle.stylize_video(clip, Path(style_png), tmp_path / "out.mp4", report_path=report,
+                           preview=tmp_path / "p.jpg", **FAST)
+    assert report.exists() and (tmp_path / "p.jpg").exists()
+    style_a = read_image(style_png)
+    with pytest.raises(Interrupted):
+        vidstyle.stylize_video(clip, style_a, tmp_path / "arr", progress=StopAfter(2), **FAST)
+    with pytest.raises(UsageError, match="the style images"):
+        vidstyle.stylize_video(clip, 255 - style_a, tmp_path / "arr", **FAST)
+    with pytest.raises(UsageError, match="unknown option bogus; known: .*frame_iterations"):
+        vidstyle.stylize_video(clip, style_a, tmp_path / "x.mp4", bogus=1, **FAST)
+
+
 def test_scene_cut_starts_afresh_and_steps_are_not_retraced(tmp_path, style_png):
     frames = make_frames(4, 64, 48, seed=0) + make_frames(3, 64, 48, seed=5)[::-1]
     clip = write_clip(tmp_path / "cut.mp4", frames, 10)

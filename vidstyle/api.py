@@ -247,6 +247,9 @@ def loss_terms(
     if content_rgb.shape != image_rgb.shape:
         raise InputError(f"image: shape {image_rgb.shape} differs from the content's {content_rgb.shape}")
     style_list = [as_rgb(s, "style") for s in as_list(styles)]
+    as_is = o.replace(size=None, scales=1)  # evaluated at their own sizes: only too small is refused
+    for array, name in [(content_rgb, "content"), *((s, "style") for s in style_list)]:
+        checked_size(array.shape[1], array.shape[0], as_is, name)
     engine = get_engine(o)
     grams = engine.style_targets(style_list, blend_weights(o, len(style_list)))
     terms = engine.evaluate(image_rgb[None], engine.targets(content_rgb[None], grams, coefficients(o)))[0]

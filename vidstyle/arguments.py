@@ -191,7 +191,8 @@ def _add_video_options(p: argparse.ArgumentParser) -> None:
                    help="every frame from the content, no temporal loss (unrelated images)")
     t.add_argument("--flow", choices=("dis", "farneback"), default=v.flow, help="optical flow method")
     t.add_argument("--scene-cut", type=float, default=v.scene_cut,
-                   help="start afresh where fewer than this fraction of pixels pass the flow check")
+                   help="start afresh where fewer than this fraction of pixels pass the flow check, or the "
+                        "warped previous frame explains less than half the frame; 0: never")
     t.add_argument("--batch", type=int, default=v.batch, help="frames optimised in one step")
     r = p.add_argument_group("video: input range and output")
     r.add_argument("--start", help="first frame: index, seconds (12.5s) or timecode (00:01:02.5)")

@@ -9,6 +9,7 @@ import math
 import os
 import sys
 import traceback
+import warnings
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -72,10 +73,10 @@ def _stylize(args: argparse.Namespace) -> int:
     source, output = Path(args.input), Path(args.output)
     is_video = is_video_input(source)
     options = style_options(args, is_video)
+    video = video_options(args)  # values checked for images too: a typo is an error, not ignored
     check_side_files({"--preview": args.preview, "--report": args.report, "--plot": args.plot},
                      [source, output, *args.style], source)
     if is_video:
-        video = video_options(args)  # validated before any work
         if not source.exists():
             raise VidstyleError(f"{source}: no such file or folder")
         return _video_run(source, output, options, video, args)
@@ -173,6 +174,9 @@ def out_of_memory(options: StyleOptions, size: int, batch: int) -> VidstyleError
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    # ffmpeg is started by subprocess after JAX's threads are up, and JAX warns of os.fork; the
+    # child runs ffmpeg at once and never JAX, so the warning's deadlock cannot happen here.
+    warnings.filterwarnings("ignore", message=r"os\.fork\(\) was called", category=RuntimeWarning)
     args = parse(argv)
     logging.basicConfig(
         level=logging.DEBUG if args.debug else logging.WARNING if args.quiet else logging.INFO,

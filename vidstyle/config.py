@@ -59,9 +59,10 @@ class StyleOptions:
 
     @classmethod
     def from_kwargs(cls, **options) -> StyleOptions:
-        """Build from API keywords (the CLI's option names in Python form); unknown names are errors."""
+        """Build from API keywords (the CLI's option names in Python form); unknown names are errors.
+        Values are taken as a program has them: Paths, NumPy numbers, "1,3" for a list."""
         known = {f.name for f in dataclasses.fields(cls)}
-        options = apply_preset(options, known)
+        options = {k: plain(v) for k, v in apply_preset(options, known).items()}
         unknown = sorted(set(options) - known)
         if unknown:
             raise UsageError(f"unknown option {', '.join(unknown)}; known: {', '.join(sorted(known))}")
@@ -69,7 +70,32 @@ class StyleOptions:
             if isinstance(options.get(key), (list, str)):
                 value = options[key]
                 options[key] = tuple(value.split(",")) if isinstance(value, str) else tuple(value)
+        for key in ("style_layer_weights", "style_blend"):
+            if options.get(key) is not None:
+                options[key] = _numbers(options[key], key)
+        if options.get("size") == "original":
+            options["size"] = None
+        if "init" in options and not isinstance(options["init"], str):
+            raise UsageError(f"init: expected 'content', 'noise' or an image path, got {type(options['init']).__name__}")
         return cls(**options)
+
+
+def plain(value):
+    """A keyword's value as the options hold it: str for a path, int/float/bool for NumPy scalars."""
+    if isinstance(value, os.PathLike):
+        return os.fspath(value)
+    if hasattr(value, "item") and getattr(value, "shape", None) == ():  # a NumPy scalar
+        return value.item()
+    if isinstance(value, (list, tuple)):
+        return type(value)(plain(v) for v in value)
+    return value
+
+
+def _numbers(values, key: str) -> tuple[float, ...]:
+    try:
+        return tuple(float(v) for v in values)
+    except (TypeError, ValueError):
+        raise UsageError(f"--{key.replace('_', '-')}: expected numbers such as 1,3, got {values!r}") from None
 
 
 def _finite_nonneg(value: float, option: str) -> None:
@@ -162,9 +188,19 @@ class VideoOptions:
 
     @classmethod
     def split_kwargs(cls, options: dict) -> tuple[dict, dict]:
-        """(StyleOptions keywords, VideoOptions keywords) from one mixed dict."""
-        options = apply_preset(options)
+        """(StyleOptions keywords, VideoOptions keywords) from one mixed dict; unknown names are errors."""
+        options = {k: plain(v) for k, v in apply_preset(options).items()}
         names = {f.name for f in dataclasses.fields(cls)}
+        known = names | {f.name for f in dataclasses.fields(StyleOptions)}
+        unknown = sorted(set(options) - known)
+        if unknown:
+            raise UsageError(f"unknown option {', '.join(unknown)}; known: {', '.join(sorted(known))}")
+        if isinstance(options.get("long_term"), (str, list)):
+            value = options["long_term"]
+            try:
+                options["long_term"] = tuple(int(v) for v in (value.split(",") if isinstance(value, str) else value))
+            except ValueError:
+                raise UsageError(f"--long-term: expected frame offsets such as 1,2,4, got {value!r}") from None
         return {k: v for k, v in options.items() if k not in names}, {k: v for k, v in options.items() if k in names}
 
 

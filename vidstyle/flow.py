@@ -229,8 +229,11 @@ def is_scene_cut(pair: FlowPair, threshold: float = 0.1) -> bool:
     unexplained (`pair.photo_ratio` > 0.5). The second is needed because on unrelated frames the
     flows are often small and smooth in both directions, so they pass the check's +0.5 px² slack
     (Farneback passed it on 90% of the pixels of two unrelated noise images). It also fires when
-    the flow fails on a real shot, where starting afresh beats warping a wrong frame.
+    the flow fails on a real shot, where starting afresh beats warping a wrong frame. A threshold
+    of 0 turns both off: one continuous shot, whatever the flow says.
     """
+    if threshold <= 0:
+        return False
     if float(np.mean(pair.mask)) < threshold:
         return True
     return bool(pair.photo_ratio > _CUT_PHOTO_RATIO)  # NaN (not computed) compares False

@@ -10,6 +10,8 @@ from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
 
+import numpy as np
+
 from .api import as_rgb, blend_weights, check_styles_at, checked_size
 from .config import StyleOptions, VideoOptions
 from .encode import FORMATS, check_codec
@@ -49,6 +51,14 @@ def is_video_path(path: Path) -> bool:
 
 def file_digest(path: str | Path) -> str:
     return hashlib.sha256(Path(path).read_bytes()).hexdigest()[:16]
+
+
+def style_digest(style) -> str:
+    """A style image's fingerprint, a file's or an array's: a changed style is not resumed."""
+    if isinstance(style, (str, os.PathLike)):
+        return file_digest(style)
+    array = np.ascontiguousarray(style)
+    return hashlib.sha256(f"{array.shape}{array.dtype}".encode() + array.tobytes()).hexdigest()[:16]
 
 
 def input_digest(path: Path, part: int = 1 << 20) -> str:
@@ -133,14 +143,23 @@ def check_frame_folder(output: Path, in_place: bool, video: VideoOptions) -> Wor
     return None
 
 
+def _named(option: str, parse, *args):
+    """`parse(*args)`, its UsageError prefixed with the option it came from."""
+    try:
+        return parse(*args)
+    except UsageError as exc:
+        raise UsageError(f"{option}: {exc}") from None
+
+
 def open_source(source: Path, video: VideoOptions) -> FrameReader:
     """The input's frames within --start/--end/--every, checked (for stylize_video and
     iter_stylized_frames alike)."""
-    info = probe(source, fps=as_fraction(video.fps) if video.fps else Fraction(25), one_size=not video.independent)
+    rate = _named("--fps", as_fraction, video.fps) if video.fps else Fraction(25)
+    info = probe(source, fps=rate, one_size=not video.independent)
     if video.fps and not info.is_folder:
         raise UsageError(f"--fps {video.fps}: sets a frame folder's rate; a video keeps its own ({info.fps} fps)")
-    start = parse_time(video.start, info.fps) if video.start is not None else 0
-    end = parse_time(video.end, info.fps) if video.end is not None else None
+    start = _named("--start", parse_time, video.start, info.fps) if video.start is not None else 0
+    end = _named("--end", parse_time, video.end, info.fps) if video.end is not None else None
     if end is not None and end <= start:
         raise UsageError(f"--start {video.start or 0} is not before --end {video.end}")
     if start >= info.frame_count:
@@ -202,7 +221,7 @@ def plan(source: Path, output: Path, styles: list, style: StyleOptions, video: V
         "input": str(source.resolve()),
         "input_frames": info.frame_count,
         "input_digest": input_digest(source),
-        "styles": [file_digest(s) if isinstance(s, (str, Path)) else "array" for s in styles],
+        "styles": [style_digest(s) for s in styles],
         "size": list(size),
         "range": [start, end, video.every],
         "style_options": config_dict(style),

@@ -68,7 +68,8 @@ def iter_stylized_frames(input: str | os.PathLike, styles, **options) -> Iterato
     engine, grams = _prepare(styles, style, size)
     frames = prefetch(source_frames(reader, size, video.long_term, video.flow, video.scene_cut,
                                     independent=video.independent, fit=_fit(reader.info, style)))
-    for out, _ in stylize_sequence(frames, engine, grams, style, video, {}, None):
+    preview = Preview(video.preview, video.preview_window, video.preview_every)
+    for out, _ in stylize_sequence(frames, engine, grams, style, video, {}, None, None, preview):
         yield out.source_index, out.image
     reader.check_complete()
 

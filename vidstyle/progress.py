@@ -62,7 +62,7 @@ def image_run(source: Path, styles: list[str], output: Path, options: StyleOptio
     if preview.active:  # the left half: the content at the working size
         original = resize(content, *size)
     get_engine(options)  # the network (cached for run_image): a weights error comes before the bar
-    bar = IterationBar(options.iterations, args.quiet)
+    bar = IterationBar(options.iterations * options.scales, args.quiet)  # each scale runs them all
 
     def on_iteration(k: int, terms: np.ndarray, image) -> None:
         bar.update(k, terms)
@@ -73,6 +73,8 @@ def image_run(source: Path, styles: list[str], output: Path, options: StyleOptio
         image, result = run_image(content, style_images, options, on_iteration=on_iteration)
     finally:
         bar.close()
+    if preview.active:  # the result, not the last multiple of --preview-every
+        preview.show(original, image, f"done  it {result.iterations}")
     write_image(output, to_uint8(image))
     seconds = time.perf_counter() - start
     report = {
@@ -91,10 +93,9 @@ def image_run(source: Path, styles: list[str], output: Path, options: StyleOptio
     if args.plot:
         plot_losses(args.plot, report)
     final = report["frames"][0]["final"]
-    log.info(
-        "wrote %s: %d iterations in %.1f s, content %s style %s tv %s total %s",
-        output, result.iterations, seconds, *(short(final[k]) for k in ("content", "style", "tv", "total")),
-    )
+    # The result line on stdout, with -q too, as a video run prints its own.
+    print(f"{output}: {result.iterations} iterations, {seconds:.1f} s, content {short(final['content'])} "
+          f"style {short(final['style'])} tv {short(final['tv'])} total {short(final['total'])}")
     return 0
 
 

@@ -154,7 +154,7 @@ def stylize_sequence(
                              f"frame {first.position}  it {k}  loss {terms[0, 4]:.4g}")
 
         if progress:
-            progress.frame_start(first.position, iterations)
+            progress.frame_start(first.position, iterations * style.scales)  # each scale runs them all
         try:
             if style.scales > 1:
                 sizes = scale_sizes(w, h, style.scales, min_size(style.content_layers + style.style_layers))
@@ -166,6 +166,8 @@ def stylize_sequence(
                 f"frame {first.position} (source frame {first.source_index}): {exc}; the frames before "
                 "it are kept: try a smaller --lr or --optimizer lbfgs, and run the same command again"
             ) from None
+        if preview and preview.active:  # the result, not the last multiple of --preview-every
+            preview.show(first.content, result.image[0], f"frame {first.position}  done  it {result.iterations}")
         seconds = (time.perf_counter() - tick) / len(window)
         for slot, frame in enumerate(window):
             image = result.image[slot]
