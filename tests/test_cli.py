@@ -7,6 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from vidstyle.cli import build_parser, main
@@ -100,3 +101,14 @@ def test_quiet_image_run_prints_its_result_line_and_the_preview_ends_on_the_resu
     out = capsys.readouterr().out
     assert code == 0 and "out.png: 5 iterations" in out
     assert captions[-1].startswith("done") and "it 5" in captions[-1]
+
+
+def test_info_on_a_folder_takes_its_rate_and_any_sizes(tmp_path, capsys):
+    from vidstyle.encode import write_frame
+
+    rng = np.random.default_rng(0)
+    for i, (h, w) in enumerate([(24, 32), (32, 24)]):
+        write_frame(tmp_path, i, rng.integers(0, 256, (h, w, 3), dtype=np.uint8))
+    assert main(["info", str(tmp_path), "--fps", "24"]) == 0
+    out = capsys.readouterr().out
+    assert "2 frames, 24 fps" in out and "several sizes (the first 32x24" in out

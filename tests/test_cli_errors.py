@@ -203,6 +203,13 @@ def test_a_one_frame_video_has_no_warp_error_to_show(capsys, tmp_path, style):
     assert "E_warp n/a" in capsys.readouterr().out
 
 
+def test_an_unsupported_keras_backend_is_one_line(capsys, tmp_path, style, no_network, monkeypatch):
+    monkeypatch.setenv("KERAS_BACKEND", "torch")  # a traceback from Keras' torch import before
+    content = write_png(tmp_path / "content.png", frame_images(1)[0])
+    code, _, err = run_cli(capsys, content, "-s", style, "-o", tmp_path / "out.png")
+    assert code == 2 and "KERAS_BACKEND=torch" in assert_one_error_line(err)
+
+
 @pytest.mark.parametrize("bad", [["--tv-weight", "-1"], ["--batch", "0"], ["--scene-cut", "2"], ["--every", "0"]])
 def test_invalid_option_for_an_image_run(capsys, tmp_path, style, no_network, bad):
     # Video-only options do nothing for an image, but a bad value is still a typo to report.

@@ -168,6 +168,7 @@ def build_parser() -> argparse.ArgumentParser:
     info = sub.add_parser("info", help="frames, fps, size, duration and sound of a video or folder",
                           parents=[common], formatter_class=fmt)
     info.add_argument("input")
+    info.add_argument("--fps", help="frame rate of a frame folder (default 25), as for stylize")
     we = sub.add_parser("warp-error", help="temporal stability of a stylised clip (METHOD.md 5)",
                         parents=[common], formatter_class=fmt)
     we.add_argument("original", help="the original video or frame folder")

@@ -10,6 +10,7 @@ import os
 import sys
 import traceback
 import warnings
+from fractions import Fraction
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -126,10 +127,16 @@ def cmd_info(args: argparse.Namespace) -> int:
         height, width = read_image(source).shape[:2]
         print(f"{source}: an image, {width}x{height}")
         return 0
-    info = probe(source)
+    from .ffmpeg import as_fraction
+
+    rate = as_fraction(args.fps) if args.fps else Fraction(25)
+    info = probe(source, fps=rate, one_size=False)  # a folder of several sizes is described, not refused
     sound = f"{info.audio_codec or 'yes'}" if info.has_audio else "none"
+    size = f"{info.width}x{info.height}"
+    if info.mixed_sizes:
+        size = f"several sizes (the first {size}; for --independent)"
     print(f"{info.path}: {info.frame_count} frame{'s' * (info.frame_count != 1)}, {info.fps} fps ({float(info.fps):.3f}), "
-          f"{info.width}x{info.height}, {info.duration:.3f} s, sound: {sound}"
+          f"{size}, {info.duration:.3f} s, sound: {sound}"
           + (f", rotation {info.rotation}" if info.rotation else "")
           + (", variable frame rate" if info.variable_rate else ""))
     return 0
@@ -149,6 +156,9 @@ def start_backend(args: argparse.Namespace) -> None:
     """Pick the device (before the backend starts), then start the backend quietly."""
     from . import device
 
+    chosen = os.environ.get("KERAS_BACKEND", "tensorflow")
+    if chosen not in ("tensorflow", "jax"):
+        raise UsageError(f"KERAS_BACKEND={chosen}: vidstyle runs on tensorflow or jax")
     device.select(args.device)
     # The network's weights never change in a vidstyle process, so oneDNN may keep them in its
     # own layout: 0.73 against 0.64 of the matrix product's GFLOP/s at 256² (docs/BENCHMARKS.md).
@@ -158,7 +168,11 @@ def start_backend(args: argparse.Namespace) -> None:
         os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
         from .backend import import_quietly
 
-        import_quietly()
+        try:
+            import_quietly()
+        except ImportError as exc:
+            raise VidstyleError(f"KERAS_BACKEND={chosen}: cannot import it ({exc}); install it, or use the other "
+                                "of tensorflow and jax") from None
     device.check(args.device)
 
 
