@@ -162,6 +162,7 @@ def test_resumed_run_equals_uninterrupted_run(tmp_path, style_png, batch):
     assert all(p.stat().st_mtime_ns == t for p, t in kept.items())  # no finished frame redone
     a, b = list_frames(tmp_path / "whole"), list_frames(tmp_path / "parts")
     assert len(a) == len(b) == 6 and len(resumed["frames"]) == 6
+    assert resumed["seconds_all_runs"] > resumed["seconds"] > 0  # the interrupted run's time counts too
     from vidstyle.images import read_image
 
     diff = np.mean([np.abs(read_image(x).astype(float) - read_image(y)).mean() for x, y in zip(a, b)])

@@ -176,6 +176,9 @@ def _run(job: Job, styles: Sequence, engine: Engine, grams: list, style: StyleOp
                 progress.frame_done(out.position, out.seconds)
     except KeyboardInterrupt:
         finished = work.finished()
+        # Interrupted runs' time adds up in the manifest (not a kill -9's), for the report's total.
+        state["seconds_before"] = state.get("seconds_before", 0.0) + time.perf_counter() - started
+        work.write_manifest(manifest)
         raise Interrupted(f"stopped after {finished} of {total} frames, kept in {work.folder}; "
                           "run the same command again to resume") from None
     count = work.finished()
@@ -197,7 +200,8 @@ def _run(job: Job, styles: Sequence, engine: Engine, grams: list, style: StyleOp
         "frames": entries,
         "fps": str(job.fps_out),
         "temporal_delta": state.get("delta"),
-        "seconds": wall,
+        "seconds": wall,  # this run's; with the interrupted runs before it:
+        "seconds_all_runs": wall + state.get("seconds_before", 0.0),
         "busy": busy / wall if wall else None,
         "warp_error": warp,
     }
