@@ -18,7 +18,7 @@ from .arguments import build_parser, parse, style_options, video_options
 from .config import StyleOptions, VideoOptions
 from .errors import OutputError, UsageError, VidstyleError
 from .images import IMAGE_SUFFIXES
-from .sidefiles import check_side_files
+from .sidefiles import check_parent, check_side_files
 
 __all__ = ["build_parser", "main"]
 
@@ -51,11 +51,7 @@ def check_output(path: Path, input_path: Path, overwrite: bool) -> None:
         raise OutputError(f"{path}: is a folder; give the output image a file name")
     if path.exists() and not overwrite:
         raise OutputError(f"{path}: exists; pass --overwrite to replace it")
-    folder = path.resolve().parent
-    if not folder.is_dir():
-        raise OutputError(f"{path}: {folder} {'is not a folder' if folder.exists() else 'does not exist'}")
-    if not os.access(folder, os.W_OK):
-        raise OutputError(f"{path}: folder {folder} is not writable")
+    check_parent(path, str(path))
 
 
 def cmd_stylize(args: argparse.Namespace) -> int:

@@ -19,6 +19,7 @@ from .errors import OutputError, UsageError
 from .ffmpeg import as_fraction, audio_duration
 from .images import IMAGE_SUFFIXES, read_image
 from .report import config_dict
+from .sidefiles import check_parent
 from .video import FrameReader, StreamInfo, folder_sizes, list_frames, parse_time, probe
 from .workdir import MANIFEST, WorkDir
 
@@ -102,13 +103,8 @@ def check_sizes(info: StreamInfo, styles: list, style: StyleOptions) -> tuple[in
 
 def check_folder(output: Path) -> None:
     """The folder the output (and the work folder beside it) goes in exists and takes files."""
-    folder = output.resolve().parent
-    if not folder.is_dir():
-        what = "is not a folder" if folder.exists() else "does not exist"
-        raise OutputError(f"{output}: {folder} {what}")
-    target = output.resolve() if output.is_dir() else folder  # frames go into an existing folder
-    if not os.access(target, os.W_OK):  # also false on a read-only file system, even for root
-        raise OutputError(f"{output}: folder {target} is not writable")
+    # frames go into an existing folder, which must take them
+    check_parent(output, str(output), output.resolve() if output.is_dir() else None)
 
 
 def beside(output: Path) -> Path:

@@ -40,12 +40,19 @@ def check_side_files(files: Mapping[str, str | os.PathLike | None], protected: I
         if frames is not None and _key(path.resolve().parent) == frames:
             raise OutputError(f"{option} {path}: is inside the input folder {input_folder}, where it would be "
                               "read as a frame; choose another folder")
-        folder = path.resolve().parent
-        if not folder.is_dir():
-            raise OutputError(f"{option} {path}: {folder} {'is not a folder' if folder.exists() else 'does not exist'}")
-        if not os.access(folder, os.W_OK):
-            raise OutputError(f"{option} {path}: folder {folder} is not writable")
+        check_parent(path, f"{option} {path}")
         taken[_key(path)] = f"the {option} file"
+
+
+def check_parent(path: Path, label: str, target: Path | None = None) -> None:
+    """The folder `path` goes in exists and takes files (`target`, when given, is the folder that
+    must be writable instead, e.g. an existing output folder); `label` starts the error line."""
+    folder = path.resolve().parent
+    if not folder.is_dir():
+        raise OutputError(f"{label}: {folder} {'is not a folder' if folder.exists() else 'does not exist'}")
+    target = target or folder
+    if not os.access(target, os.W_OK):  # also false on a read-only file system, even for root
+        raise OutputError(f"{label}: folder {target} is not writable")
 
 
 def _key(path: str | os.PathLike) -> str:
