@@ -187,6 +187,21 @@ def test_options_that_contradict_a_video_input(capsys, tmp_path, style, no_netwo
     assert not out.exists() and not out.with_name("out.mp4.vidstyle").exists()
 
 
+def test_outputs_that_are_a_style_a_frame_or_an_unwritable_container(capsys, tmp_path, folder, style, no_network):
+    content = write_png(tmp_path / "content.png", frame_images(1)[0])
+    code, _, err = run_cli(capsys, content, "-s", style, "-o", style, "--overwrite")
+    assert code == 1 and "is a style image" in assert_one_error_line(err)
+    code, _, err = run_cli(capsys, folder, "-s", style, "-o", tmp_path / "out", "--preview",
+                           tmp_path / "out" / "frame_000001.png")  # over a frame of its own output
+    assert code == 1 and "reads or writes frames in" in assert_one_error_line(err)
+    for name in ("p.webm", "g.gif"):  # a folder of frames named like a video
+        code, _, err = run_cli(capsys, folder, "-s", style, "-o", tmp_path / name)
+        assert code == 2 and "vidstyle writes .mp4" in assert_one_error_line(err)
+        assert not (tmp_path / name).exists()
+    assert main(["info", str(make_clip(tmp_path / "c.mp4", 2)), "--fps", "12"]) == 2
+    assert "a video keeps its own" in capsys.readouterr().err
+
+
 def test_an_image_output_that_is_a_folder_is_refused_before_work(capsys, tmp_path, style, no_network):
     content = write_png(tmp_path / "content.png", frame_images(1)[0])
     (tmp_path / "out.png").mkdir()
@@ -429,8 +444,10 @@ def test_side_files_never_overwrite_the_input_or_a_style(capsys, tmp_path, style
     (["--plot", "losses"], 2, "expected a suffix"),
     (["--plot", "losses.xyz"], 2, "expected a suffix"),
     (["--preview", "p.mp4"], 2, "expected a suffix"),
-    (["--preview", "frames/p.png"], 1, "inside the input folder"),  # it would be a frame next time
-    (["--report", "frames/r.json"], 1, "inside the input folder"),
+    (["--preview", "frames/p.png"], 1, "reads or writes frames in"),  # it would be a frame next time
+    (["--report", "frames/r.json"], 1, "reads or writes frames in"),
+    (["--preview", "out.mp4.vidstyle/p.png"], 1, "reads or writes frames in"),  # the work folder
+    (["--report", "/dev/null"], 1, "not a regular file"),  # renaming a file over it replaced /dev/null
 ])
 def test_bad_side_file_paths_are_refused_before_work(capsys, tmp_path, folder, style, no_network, monkeypatch,
                                                      args, code, words):

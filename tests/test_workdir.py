@@ -31,4 +31,7 @@ def test_resume_with_other_settings_is_refused_unless_restarted(tmp_path):
         work.prepare(SETTINGS, restart=False)
     assert work.prepare(SETTINGS, restart=True)["settings"] == SETTINGS
     assert work.finished() == 0
+    work.save(0, np.zeros((4, 4, 3), np.uint8))
+    work.prepare(SETTINGS, restart=True)  # the same settings: --restart still discards the frames
+    assert work.finished() == 0
     work.unlock()

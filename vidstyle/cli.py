@@ -18,17 +18,13 @@ from .arguments import build_parser, parse, style_options, video_options
 from .config import StyleOptions, VideoOptions
 from .errors import OutputError, UsageError, VidstyleError
 from .images import IMAGE_SUFFIXES
+from .video import VIDEO_SUFFIXES
 from .sidefiles import check_parent, check_side_files
 
 __all__ = ["build_parser", "main"]
 
 # E_warp is NaN without a pair of frames inside one shot: one frame, or scene cuts only.
 NO_PAIRS = "E_warp n/a (no two consecutive frames of one shot)"
-
-
-# Containers that OpenCV's image reader may also claim (an animated GIF): always videos here.
-VIDEO_SUFFIXES = (".mp4", ".mov", ".mkv", ".avi", ".webm", ".m4v", ".mpg", ".mpeg", ".gif", ".ts", ".mts",
-                  ".m2ts", ".flv", ".wmv", ".3gp", ".ogv", ".vob", ".mxf")
 
 
 def is_video_input(source: Path) -> bool:
@@ -43,10 +39,14 @@ def is_video_input(source: Path) -> bool:
     return suffix not in IMAGE_SUFFIXES and not (source.is_file() and cv2.haveImageReader(str(source)))
 
 
-def check_output(path: Path, input_path: Path, overwrite: bool) -> None:
-    """Refuse, before any work, an output that is the input, exists, or cannot be written."""
+def check_output(path: Path, input_path: Path, overwrite: bool, styles: Sequence[str] = ()) -> None:
+    """Refuse, before any work, an output that is the input or a style, exists, or cannot be written."""
     if path.resolve() == input_path.resolve():
         raise OutputError(f"{path}: the output is the input; choose another path")
+    if any(path.resolve() == Path(s).resolve() for s in styles):
+        raise OutputError(f"{path}: the output is a style image; choose another path")
+    if path.exists() and not path.is_dir() and not path.is_file():
+        raise OutputError(f"{path}: is not a regular file")
     if path.is_dir():  # --overwrite replaces a file, never a folder
         raise OutputError(f"{path}: is a folder; give the output image a file name")
     if path.exists() and not overwrite:
@@ -71,15 +71,17 @@ def _stylize(args: argparse.Namespace) -> int:
     is_video = is_video_input(source)
     options = style_options(args, is_video)
     video = video_options(args)  # values checked for images too: a typo is an error, not ignored
+    from .jobs import run_folders
+
     check_side_files({"--preview": args.preview, "--report": args.report, "--plot": args.plot},
-                     [source, output, *args.style], source)
+                     [source, output, *args.style], run_folders(source, output) if is_video else [])
     if is_video:
         if not source.exists():
             raise VidstyleError(f"{source}: no such file or folder")
         return _video_run(source, output, options, video, args)
     if not source.exists():
         raise VidstyleError(f"{source}: no such file or folder")
-    check_output(output, source, args.overwrite)
+    check_output(output, source, args.overwrite, args.style)
     if output.suffix.lower() not in IMAGE_SUFFIXES:
         raise UsageError(f"--output {output}: expected an image suffix ({', '.join(IMAGE_SUFFIXES)})")
     from .progress import image_run
@@ -125,8 +127,13 @@ def cmd_info(args: argparse.Namespace) -> int:
         return 0
     from .ffmpeg import as_fraction
 
-    rate = as_fraction(args.fps) if args.fps else Fraction(25)
+    try:
+        rate = as_fraction(args.fps) if args.fps else Fraction(25)
+    except UsageError as exc:
+        raise UsageError(f"--fps: {exc}") from None
     info = probe(source, fps=rate, one_size=False)  # a folder of several sizes is described, not refused
+    if args.fps and not info.is_folder:
+        raise UsageError(f"--fps {args.fps}: sets a frame folder's rate; a video keeps its own ({info.fps} fps)")
     sound = f"{info.audio_codec or 'yes'}" if info.has_audio else "none"
     size = f"{info.width}x{info.height}"
     if info.mixed_sizes:

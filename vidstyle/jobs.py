@@ -20,7 +20,7 @@ from .ffmpeg import as_fraction, audio_duration
 from .images import IMAGE_SUFFIXES, read_image
 from .report import config_dict
 from .sidefiles import check_parent
-from .video import FrameReader, StreamInfo, folder_sizes, list_frames, parse_time, probe
+from .video import VIDEO_SUFFIXES, FrameReader, StreamInfo, folder_sizes, list_frames, parse_time, probe
 from .workdir import MANIFEST, WorkDir
 
 log = logging.getLogger(__name__)
@@ -114,6 +114,15 @@ def beside(output: Path) -> Path:
     return output.with_name(output.name + ".vidstyle")
 
 
+def run_folders(source: Path, output: Path) -> list[Path]:
+    """The folders a video run reads or writes frames in: the input's (a frame folder), the
+    output's (frames out) and the work folder beside the output."""
+    folders = [source] if source.is_dir() else []
+    if not is_video_path(output):
+        folders.append(output)
+    return [*folders, beside(output)]
+
+
 def check_frame_folder(output: Path, in_place: bool, video: VideoOptions) -> WorkDir | None:
     """Frames out to a folder: the work folder is the output itself at the working size, or
     `<output>.vidstyle/` with --output-size original. Neither run may clobber the other's frames.
@@ -172,6 +181,8 @@ def plan(source: Path, output: Path, styles: list, style: StyleOptions, video: V
     size = check_sizes(info, styles, style)
 
     to_video = is_video_path(output)
+    if not to_video and output.suffix.lower() in VIDEO_SUFFIXES:
+        raise UsageError(f"--output {output}: vidstyle writes {', '.join(FORMATS)} videos, or frames to a folder")
     if to_video and info.mixed_sizes:
         raise UsageError(f"{source}: the images differ in size, and a video has one; give a folder as --output")
     if to_video and video.codec:

@@ -25,7 +25,7 @@ from .device import resolve_precision
 from .encode import VideoWriter, write_frame
 from .errors import Interrupted, OutputError
 from .images import resize
-from .jobs import Job, check_sizes, check_styles, open_source, plan
+from .jobs import Job, check_sizes, check_styles, open_source, plan, run_folders
 from .optimize import Engine
 from .preview import Preview
 from .report import REPORT_VERSION, config_dict, frame_entries, plot_losses, write_report
@@ -110,7 +110,7 @@ def stylize_video(
     style_list = as_list(styles)
     paths = [s for s in style_list if isinstance(s, (str, os.PathLike))]
     check_side_files({"--preview": video.preview, "--report": report_path, "--plot": plot_path},
-                     [input, output, *paths], input)
+                     [input, output, *paths], run_folders(Path(input), Path(output)))
     job = plan(Path(input), Path(output), style_list, style, video)
     # The network before the work folder: a weights error leaves nothing behind.
     engine, grams = _prepare(style_list, style, job.size)
@@ -185,9 +185,13 @@ def _run(job: Job, styles: Sequence, engine: Engine, grams: list, style: StyleOp
     # E_warp before the output: stopped here, the run resumes (all frames done) and writes it;
     # stopped after, the output existed and its work folder blocked the rerun.
     tick = time.perf_counter()
-    warp = _warp_errors(job, video, count)
-    measuring = time.perf_counter() - tick
-    _write_output(job, video, count)
+    try:
+        warp = _warp_errors(job, video, count)
+        measuring = time.perf_counter() - tick
+        _write_output(job, video, count)
+    except KeyboardInterrupt:
+        raise Interrupted(f"stopped with all {count} frames done, kept in {work.folder}, before the output "
+                          "was written; run the same command again to write it") from None
     wall = time.perf_counter() - started - measuring  # the job's time; E_warp is a measurement of it
     report = {
         "version": REPORT_VERSION,

@@ -18,12 +18,13 @@ PLOT_SUFFIXES = (".png", ".pdf", ".svg", ".svgz", ".jpg", ".jpeg", ".tif", ".tif
 
 
 def check_side_files(files: Mapping[str, str | os.PathLike | None], protected: Iterable[str | os.PathLike],
-                     input_folder: str | os.PathLike | None = None) -> None:
+                     folders: Iterable[str | os.PathLike] = ()) -> None:
     """`files` maps an option (--preview, --report, --plot) to its path or None; `protected` are
     the input, the style images and the output, which none of them may be; nor may they go into
-    the input folder of frames, where they would be frames of the next run."""
+    `folders`: the input folder of frames (they would be frames of the next run), a folder of
+    output frames or a work folder (they would overwrite the run's frames or manifest)."""
     taken = {_key(p): str(p) for p in protected}
-    frames = _key(input_folder) if input_folder is not None and Path(input_folder).is_dir() else None
+    kept = {_key(f): str(f) for f in folders}
     suffixes = {"--preview": IMAGE_SUFFIXES, "--plot": PLOT_SUFFIXES}
     for option, value in files.items():
         if value is None or value == "":
@@ -37,9 +38,11 @@ def check_side_files(files: Mapping[str, str | os.PathLike | None], protected: I
                               "choose another path")
         if path.is_dir():
             raise OutputError(f"{option} {path}: is a folder; give a file name")
-        if frames is not None and _key(path.resolve().parent) == frames:
-            raise OutputError(f"{option} {path}: is inside the input folder {input_folder}, where it would be "
-                              "read as a frame; choose another folder")
+        if path.exists() and not path.is_file():  # /dev/null: renaming a temporary file over it replaces it
+            raise OutputError(f"{option} {path}: is not a regular file")
+        if _key(path.resolve().parent) in kept:
+            raise OutputError(f"{option} {path}: is inside {kept[_key(path.resolve().parent)]}, which this run "
+                              "reads or writes frames in; choose another folder")
         check_parent(path, f"{option} {path}")
         taken[_key(path)] = f"the {option} file"
 

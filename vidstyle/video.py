@@ -32,6 +32,10 @@ log = logging.getLogger(__name__)
 os.environ.setdefault("OPENCV_FFMPEG_LOGLEVEL", "-8")  # AV_LOG_QUIET
 
 DEFAULT_FOLDER_FPS = Fraction(25)
+# Video containers, some of which OpenCV's image reader also claims (an animated GIF): inputs
+# with these suffixes are always decoded as videos, and outputs with them are never frame folders.
+VIDEO_SUFFIXES = (".mp4", ".mov", ".mkv", ".avi", ".webm", ".m4v", ".mpg", ".mpeg", ".gif", ".ts", ".mts",
+                  ".m2ts", ".flv", ".wmv", ".3gp", ".ogv", ".vob", ".mxf")
 
 
 @dataclass(frozen=True)

@@ -110,8 +110,10 @@ class WorkDir:
         old = self.read_manifest()
         if old is not None and old.get("state", {}).get("complete"):
             old = None  # a finished run being replaced (the caller checked --overwrite)
+        if old is not None and restart:
+            old = None  # --restart discards an interrupted run, with the same settings too
         if old is not None and not same_settings(old.get("settings", {}), settings):
-            if not restart and self.finished() > 0:  # with no frame finished, nothing is lost
+            if self.finished() > 0:  # with no frame finished, nothing is lost
                 raise UsageError(
                     f"{self.folder} holds an interrupted run with other settings "
                     f"({'; '.join(changes(old.get('settings', {}), settings))}); "
