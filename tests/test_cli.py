@@ -112,3 +112,20 @@ def test_info_on_a_folder_takes_its_rate_and_any_sizes(tmp_path, capsys):
     assert main(["info", str(tmp_path), "--fps", "24"]) == 0
     out = capsys.readouterr().out
     assert "2 frames, 24 fps" in out and "several sizes (the first 32x24" in out
+
+
+def test_the_iteration_bar_counts_every_scale(tmp_path, monkeypatch):
+    import vidstyle.progress as progress
+
+    totals = []
+    real = progress.IterationBar.__init__
+
+    def spy(self, total, quiet, *args, **kwargs):
+        totals.append(total)
+        real(self, total, quiet, *args, **kwargs)
+
+    monkeypatch.setattr(progress.IterationBar, "__init__", spy)
+    code = main(["stylize", str(ROOT / "samples/content.png"), "--style", str(ROOT / "samples/style.png"),
+                 "-o", str(tmp_path / "out.png"), "--weights", "random", "--size", "64", "--iterations", "3",
+                 "--tol", "0", "--scales", "2", "-q"])
+    assert code == 0 and totals == [6]  # each of the 2 scales runs the 3 iterations
