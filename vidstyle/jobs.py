@@ -17,7 +17,7 @@ from .config import StyleOptions, VideoOptions
 from .encode import FORMATS, check_codec
 from .errors import OutputError, UsageError
 from .ffmpeg import as_fraction, audio_duration
-from .images import IMAGE_SUFFIXES, read_image
+from .images import IMAGE_SUFFIXES
 from .report import config_dict
 from .sidefiles import check_parent
 from .video import VIDEO_SUFFIXES, FrameReader, StreamInfo, folder_sizes, list_frames, parse_time, probe
@@ -43,6 +43,7 @@ class Job:
     audio_from: Path | None
     audio_start: float
     settings: dict
+    style_rgb: list[np.ndarray]  # the style images, decoded once
     stale: WorkDir | None = None  # the other output size's interrupted run, discarded by --restart
 
 
@@ -79,21 +80,20 @@ def input_digest(path: Path, part: int = 1 << 20) -> str:
     return digest.hexdigest()[:16]
 
 
-def check_styles(styles: list, style: StyleOptions) -> None:
+def check_styles(styles: list, style: StyleOptions) -> list[np.ndarray]:
     """Every style image readable, one --style-blend weight each, an --init image readable: else
-    the run would fail only after its work folder was made, leaving an interrupted run behind."""
+    the run would fail only after its work folder was made, leaving an interrupted run behind.
+    Returns the styles as RGB arrays, decoded once for the whole run."""
     blend_weights(style, len(styles))
-    for s in styles:
-        if isinstance(s, (str, os.PathLike)):
-            read_image(s)  # InputError naming the file
+    style_rgb = [as_rgb(s, "style") for s in styles]  # InputError naming the file
     if style.init not in ("content", "noise"):
         as_rgb(style.init, "--init")
+    return style_rgb
 
 
-def check_sizes(info: StreamInfo, styles: list, style: StyleOptions) -> tuple[int, int]:
+def check_sizes(info: StreamInfo, style_rgb: list[np.ndarray], style: StyleOptions) -> tuple[int, int]:
     """The working size, checked for the input and every style image; for a folder of images of
     several sizes, every image's (the first image's size is returned)."""
-    style_rgb = [as_rgb(s, "style") for s in styles]
     sizes = folder_sizes(info.path) if info.mixed_sizes else {str(info.path): (info.width, info.height)}
     working = [checked_size(w, h, style, name) for name, (w, h) in sizes.items()]
     for size in dict.fromkeys(working):
@@ -173,12 +173,12 @@ def open_source(source: Path, video: VideoOptions) -> FrameReader:
 
 
 def plan(source: Path, output: Path, styles: list, style: StyleOptions, video: VideoOptions) -> Job:
-    check_styles(styles, style)
+    style_rgb = check_styles(styles, style)
     reader = open_source(source, video)
     info, start, end = reader.info, reader.start, reader.end
     if video.audio and video.no_audio:
         raise UsageError("--audio and --no-audio: give one or the other")
-    size = check_sizes(info, styles, style)
+    size = check_sizes(info, style_rgb, style)
 
     to_video = is_video_path(output)
     if not to_video and output.suffix.lower() in VIDEO_SUFFIXES:
@@ -235,4 +235,4 @@ def plan(source: Path, output: Path, styles: list, style: StyleOptions, video: V
         "video_options": {k: v for k, v in config_dict(video).items() if k not in NOT_SETTINGS},
     }
     return Job(info, reader, size, output, to_video, work, info.fps / video.every, audio_from,
-               float(start / info.fps), settings, stale)
+               float(start / info.fps), settings, style_rgb, stale)

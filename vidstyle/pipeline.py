@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 
 from . import backend
-from .api import as_list, as_rgb, blend_weights, get_engine, prepare_styles, working_size
+from .api import as_list, blend_weights, get_engine, prepare_styles, working_size
 from .config import StyleOptions, VideoOptions
 from .device import resolve_precision
 from .encode import VideoWriter, write_frame
@@ -39,11 +39,11 @@ from .workdir import WorkDir
 log = logging.getLogger(__name__)
 
 
-def _prepare(styles, style: StyleOptions, size: tuple[int, int]) -> tuple[Engine, StyleAt]:
+def _prepare(style_list: list[np.ndarray], style: StyleOptions,
+             size: tuple[int, int]) -> tuple[Engine, StyleAt]:
     """The engine, and the style Grams at a working size: computed once for the run's size (before
     any work, so a failure leaves nothing behind) and once for each other size (a folder of
     images of several sizes scales the style to each, as an image run would)."""
-    style_list = [as_rgb(s, "style") for s in as_list(styles)]
     blend = blend_weights(style, len(style_list))
     engine = get_engine(style)
 
@@ -63,9 +63,9 @@ def iter_stylized_frames(input: str | os.PathLike, styles, **options) -> Iterato
     style_kw, video_kw = VideoOptions.split_kwargs(options)
     style, video = resolve_precision(StyleOptions.from_kwargs(**style_kw)), VideoOptions(**video_kw)
     reader = open_source(Path(input), video)
-    check_styles(as_list(styles), style)
-    size = check_sizes(reader.info, as_list(styles), style)
-    engine, grams = _prepare(styles, style, size)
+    style_rgb = check_styles(as_list(styles), style)
+    size = check_sizes(reader.info, style_rgb, style)
+    engine, grams = _prepare(style_rgb, style, size)
     frames = prefetch(source_frames(reader, size, video.long_term, video.flow, video.scene_cut,
                                     independent=video.independent, fit=_fit(reader.info, style)))
     preview = Preview(video.preview, video.preview_window, video.preview_every)
@@ -113,7 +113,7 @@ def stylize_video(
                      [input, output, *paths], run_folders(Path(input), Path(output)))
     job = plan(Path(input), Path(output), style_list, style, video)
     # The network before the work folder: a weights error leaves nothing behind.
-    engine, grams = _prepare(style_list, style, job.size)
+    engine, grams = _prepare(job.style_rgb, style, job.size)
     job.work.lock()
     previous_handler = _sigterm_as_interrupt()
     try:
