@@ -10,9 +10,11 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
+import os
 import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import cv2
@@ -572,6 +574,22 @@ def test_process_prints_one_line(tmp_path, folder):
     proc = subprocess.run([sys.executable, "-m", "vidstyle", "--debug", "info", "missing.mp4"],
                           cwd=tmp_path, capture_output=True, text=True, timeout=120, check=False)
     assert proc.returncode == 1 and "Traceback" in proc.stderr and "InputError" in proc.stderr
+
+
+def test_ctrl_c_after_the_result_line_keeps_a_finished_run(tmp_path, style):
+    """Ctrl-C pressed as the result line appears lands in the interpreter's teardown (a second or
+    so of TensorFlow's): the run is finished, so it exits 0 without a traceback (it gave 130)."""
+    content = write_png(tmp_path / "content.png", frame_images(1)[0])
+    out = tmp_path / "out.png"
+    proc = cli_process(content, "-s", style, "-o", out, cwd=tmp_path, env=os.environ | {"PYTHONUNBUFFERED": "1"})
+    assert proc.stdout.readline().startswith(str(out)), proc.communicate()  # printed, not yet exited
+    time.sleep(0.05)
+    while proc.poll() is None:  # Ctrl-C held down until the process is gone
+        proc.send_signal(signal.SIGINT)
+        time.sleep(0.01)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 0 and "Traceback" not in err and "error:" not in err, err
+    assert out.is_file()
 
 
 def test_debug_adds_the_traceback_but_keeps_the_exit_code(capsys, tmp_path, style, no_network):

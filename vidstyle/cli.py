@@ -7,6 +7,7 @@ import errno
 import logging
 import math
 import os
+import signal
 import sys
 import traceback
 import warnings
@@ -21,7 +22,7 @@ from .images import IMAGE_SUFFIXES
 from .video import VIDEO_SUFFIXES
 from .sidefiles import check_parent, check_side_files
 
-__all__ = ["build_parser", "main"]
+__all__ = ["build_parser", "console", "main"]
 
 # E_warp is NaN without a pair of frames inside one shot: one frame, or scene cuts only.
 NO_PAIRS = "E_warp n/a (no two consecutive frames of one shot)"
@@ -218,6 +219,18 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _fail(args, "interrupted", 130)
     except MemoryError:
         return _fail(args, "out of memory; try a smaller --size", 1)
+
+
+def console() -> None:
+    """The `vidstyle` command: main(), then exit without being interruptible.
+
+    The work is done and its line printed when main() returns; a Ctrl-C in the second or so of
+    interpreter teardown that follows (TensorFlow's) must not turn a finished run into exit 130 or
+    a teardown traceback. Not done in main(), which programs and tests call.
+    """
+    code = main()
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    sys.exit(code)
 
 
 def _fail(args: argparse.Namespace, message: str, code: int) -> int:
