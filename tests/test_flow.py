@@ -232,3 +232,22 @@ def test_scene_cut_threshold_zero_never_cuts():
     a, b = (rng.integers(0, 256, (48, 64, 3), dtype=np.uint8) for _ in range(2))  # unrelated frames
     pair = flow_pair(a, b, "dis")
     assert is_scene_cut(pair, 0.1) and not is_scene_cut(pair, 0.0)
+
+
+@pytest.mark.parametrize("resume_at", [1, 3, 5])
+def test_source_frames_resumed_equal_the_same_frames_of_a_whole_pass(resume_at):
+    """A resumed run skips the long-finished frames, yet gets the frames, flows and cut flags that
+    an uninterrupted pass gives from `resume_at` on (long-term offsets 1, 2, 4 included)."""
+    from vidstyle.temporal import source_frames
+
+    tex = texture(5)
+    frames = [(k, view(tex, 1.5 * k, 0.5 * k)) for k in range(7)]
+    whole = list(source_frames(frames, (SIZE, SIZE), (1, 2, 4), "dis", 0.1))
+    resumed = list(source_frames(frames, (SIZE, SIZE), (1, 2, 4), "dis", 0.1, resume_at=resume_at))
+    assert [f.position for f in resumed] == list(range(resume_at, 7))
+    for a, b in zip(whole[resume_at:], resumed):
+        assert a.cut == b.cut and sorted(a.pairs) == sorted(b.pairs)
+        np.testing.assert_array_equal(a.content, b.content)
+        for j in a.pairs:
+            np.testing.assert_array_equal(a.pairs[j].flow_bwd, b.pairs[j].flow_bwd)
+    assert sorted(whole[6].pairs) == [1, 2, 4]  # the long-term pairs are really there

@@ -18,9 +18,10 @@ from .config import StyleOptions
 from .device import resolve_precision
 from .errors import InputError, UsageError
 from .images import fit_size, read_image, resize, three_channels
+from .losses import TOTAL
 from .multiscale import optimize_scales, resize_batch, scale_sizes
 from .optimize import Engine, IterationCallback, Result
-from .vgg import min_side, min_size
+from .vgg import min_short_side, min_long_side
 
 log = logging.getLogger(__name__)
 
@@ -146,7 +147,7 @@ def checked_size(width: int, height: int, o: StyleOptions, what: str) -> tuple[i
     would see nothing (too small a side pools to zero positions, and the backend aborts)."""
     w, h = working_size(width, height, o.size)
     layers = o.content_layers + o.style_layers
-    need = min_side(layers)
+    need = min_short_side(layers)
     if min(w, h) < need:
         if min(width, height) < need:
             raise InputError(f"{what}: {width}x{height} is too small; the chosen layers need {need} px on each side")
@@ -154,13 +155,13 @@ def checked_size(width: int, height: int, o: StyleOptions, what: str) -> tuple[i
         raise UsageError(f"--size {o.size}: makes {what} {w}x{h}, below the {need} px on each side that the "
                          f"chosen layers need; use --size {enough} or more")
     if o.scales > 1:
-        scale_sizes(w, h, o.scales, min_size(layers))  # UsageError when the coarsest is too small
+        scale_sizes(w, h, o.scales, min_long_side(layers))  # UsageError when the coarsest is too small
     return w, h
 
 
 def check_styles_at(styles: Sequence[np.ndarray], size: tuple[int, int], o: StyleOptions) -> None:
     """Each style image, as prepare_styles scales it, still large enough for the layers."""
-    need = min_side(o.content_layers + o.style_layers)
+    need = min_short_side(o.content_layers + o.style_layers)
     longest = max(1, round(max(size) * o.style_scale))
     for number, style in enumerate(styles, start=1):
         w, h = fit_size(style.shape[1], style.shape[0], longest)
@@ -203,7 +204,7 @@ def run_image(
     grams = engine.style_targets(prepare_styles(style_list, (w, h), options, content_rgb), blend)
     x0 = initial_image(options.init, target_rgb, options.seed)
     if options.scales > 1:
-        sizes = scale_sizes(w, h, options.scales, min_size(options.content_layers + options.style_layers))
+        sizes = scale_sizes(w, h, options.scales, min_long_side(options.content_layers + options.style_layers))
 
         def targets_at(size: tuple[int, int]):
             return engine.targets(resize_batch(target_rgb[None], *size), grams, coefficients(options))
@@ -253,4 +254,4 @@ def loss_terms(
     engine = get_engine(o)
     grams = engine.style_targets(style_list, blend_weights(o, len(style_list)))
     terms = engine.evaluate(image_rgb[None], engine.targets(content_rgb[None], grams, coefficients(o)))[0]
-    return {"content": float(terms[0]), "style": float(terms[1]), "tv": float(terms[2]), "total": float(terms[4])}
+    return {"content": float(terms[0]), "style": float(terms[1]), "tv": float(terms[2]), "total": float(terms[TOTAL])}

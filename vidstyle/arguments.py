@@ -12,7 +12,11 @@ from . import __version__
 from .config import (
     DEFAULT_CONTENT_LAYERS,
     DEFAULT_STYLE_LAYERS,
+    FLOW_METHODS,
+    FOLDER_FPS,
+    POOLINGS,
     PRESETS,
+    STOP_WINDOW,
     StyleOptions,
     VideoOptions,
     default_weights,
@@ -98,7 +102,7 @@ def _add_style_options(p: argparse.ArgumentParser) -> None:
     net.add_argument("--weights", default=default_weights(),
                      help="'imagenet' (Keras download and cache), 'random' (seeded, tests only) or a "
                           ".h5/.weights.h5 file; VIDSTYLE_WEIGHTS sets the default")
-    net.add_argument("--pooling", choices=("max", "avg"), default=d("pooling"), help="VGG19 pooling")
+    net.add_argument("--pooling", choices=POOLINGS, default=d("pooling"), help="VGG19 pooling")
     net.add_argument("--device", choices=("auto", "cpu", "gpu"), default=os.environ.get("VIDSTYLE_DEVICE", "auto"),
                      help="auto uses a GPU when the backend sees one; VIDSTYLE_DEVICE sets the default")
     net.add_argument("--content-layers", type=_names, default=DEFAULT_CONTENT_LAYERS,
@@ -130,7 +134,7 @@ def _add_style_options(p: argparse.ArgumentParser) -> None:
     opt.add_argument("--iterations", type=int, default=d("iterations"), help="maximum iterations")
     opt.add_argument("--tol", type=float, default=d("tol"),
                      help="stop when the total loss falls by less than this fraction per iteration "
-                          "(over 5 iterations); 0 runs every iteration")
+                          f"(over {STOP_WINDOW} iterations); 0 runs every iteration")
     opt.add_argument("--scales", type=int, default=d("scales"),
                      help="coarse-to-fine: optimise at 1/2^(N-1) of the size first, then double")
     opt.add_argument("--init", default=None,
@@ -168,12 +172,12 @@ def build_parser() -> argparse.ArgumentParser:
     info = sub.add_parser("info", help="frames, fps, size, duration and sound of a video or folder",
                           parents=[common], formatter_class=fmt)
     info.add_argument("input")
-    info.add_argument("--fps", help="frame rate of a frame folder (default 25), as for stylize")
+    info.add_argument("--fps", help=f"frame rate of a frame folder (default {FOLDER_FPS}), as for stylize")
     we = sub.add_parser("warp-error", help="temporal stability of a stylised clip (METHOD.md 5)",
                         parents=[common], formatter_class=fmt)
     we.add_argument("original", help="the original video or frame folder")
     we.add_argument("stylized", help="the stylised video or frame folder (same frames)")
-    we.add_argument("--flow", choices=("dis", "farneback"), default="dis", help="optical flow method")
+    we.add_argument("--flow", choices=FLOW_METHODS, default="dis", help="optical flow method")
     return parser
 
 
@@ -190,7 +194,7 @@ def _add_video_options(p: argparse.ArgumentParser) -> None:
                    help="frame offsets coupled by the temporal loss, e.g. 1,2,4")
     t.add_argument("--independent", action="store_true",
                    help="every frame from the content, no temporal loss (unrelated images)")
-    t.add_argument("--flow", choices=("dis", "farneback"), default=v.flow, help="optical flow method")
+    t.add_argument("--flow", choices=FLOW_METHODS, default=v.flow, help="optical flow method")
     t.add_argument("--scene-cut", type=float, default=v.scene_cut,
                    help="start afresh where fewer than this fraction of pixels pass the flow check, or the "
                         "warped previous frame explains less than half the frame; 0: never")
@@ -199,7 +203,7 @@ def _add_video_options(p: argparse.ArgumentParser) -> None:
     r.add_argument("--start", help="first frame: index, seconds (12.5s) or timecode (00:01:02.5)")
     r.add_argument("--end", help="end (exclusive), same forms as --start")
     r.add_argument("--every", type=int, default=v.every, help="take every N-th frame")
-    r.add_argument("--fps", help="frame rate of a frame-folder input (default 25), e.g. 24 or 30000/1001; "
+    r.add_argument("--fps", help=f"frame rate of a frame-folder input (default {FOLDER_FPS}), e.g. 24 or 30000/1001; "
                    "a video keeps its own")
     r.add_argument("--audio", help="sound track for the output: a frame folder's, or in place of a video's own")
     r.add_argument("--no-audio", action="store_true", help="drop the input's sound")

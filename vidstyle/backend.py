@@ -1,6 +1,8 @@
-"""The only backend-specific code: taking a gradient and compiling a function.
+"""Backend-specific code: taking a gradient and compiling a function.
 
-Everything else is written with keras.ops and runs under KERAS_BACKEND=tensorflow or jax.
+Everything else is written with keras.ops and runs under KERAS_BACKEND=tensorflow or jax, with two
+other exceptions: the feature extractor calls the model statelessly under JAX (features.py), and
+the device is picked per backend (device.py).
 """
 
 from __future__ import annotations

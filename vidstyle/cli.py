@@ -11,12 +11,11 @@ import signal
 import sys
 import traceback
 import warnings
-from fractions import Fraction
 from collections.abc import Sequence
 from pathlib import Path
 
 from .arguments import build_parser, parse, style_options, video_options
-from .config import StyleOptions, VideoOptions
+from .config import FOLDER_FPS, StyleOptions, VideoOptions
 from .errors import OutputError, UsageError, VidstyleError
 from .images import IMAGE_SUFFIXES
 from .video import VIDEO_SUFFIXES
@@ -85,7 +84,7 @@ def _stylize(args: argparse.Namespace) -> int:
     check_output(output, source, args.overwrite, args.style)
     if output.suffix.lower() not in IMAGE_SUFFIXES:
         raise UsageError(f"--output {output}: expected an image suffix ({', '.join(IMAGE_SUFFIXES)})")
-    from .progress import image_run
+    from .imagerun import image_run
 
     return image_run(source, args.style, output, options, args)
 
@@ -129,7 +128,7 @@ def cmd_info(args: argparse.Namespace) -> int:
     from .ffmpeg import as_fraction
 
     try:
-        rate = as_fraction(args.fps) if args.fps else Fraction(25)
+        rate = as_fraction(args.fps) if args.fps else FOLDER_FPS
     except UsageError as exc:
         raise UsageError(f"--fps: {exc}") from None
     info = probe(source, fps=rate, one_size=False)  # a folder of several sizes is described, not refused
@@ -184,9 +183,9 @@ def out_of_memory(options: StyleOptions, size: int, batch: int) -> VidstyleError
     """Probe what fits (one step at a time) and name it in the error."""
     from .api import get_engine
     from .device import OutOfMemory, largest_fitting, step_fits
-    from .vgg import min_size
+    from .vgg import min_long_side
 
-    smallest = min_size(options.content_layers + options.style_layers)
+    smallest = min_long_side(options.content_layers + options.style_layers)
     hint = largest_fitting(step_fits(get_engine(options)), size, batch, smallest)
     return OutOfMemory(f"--size {size} with --batch {batch} does not fit in the device's memory; {hint}")
 

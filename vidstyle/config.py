@@ -6,12 +6,19 @@ import dataclasses
 import math
 import os
 from dataclasses import dataclass, field
+from fractions import Fraction
 
 from .errors import UsageError
-from .vgg import check_layers, min_size
+from .vgg import check_layers, min_long_side
 
 DEFAULT_CONTENT_LAYERS = ("block5_conv2",)
 DEFAULT_STYLE_LAYERS = ("block1_conv1", "block2_conv1", "block3_conv1", "block4_conv1", "block5_conv1")
+POOLINGS = ("max", "avg")
+FLOW_METHODS = ("dis", "farneback")
+SCENE_CUT = 0.1  # fraction of flow-consistent pixels below which a frame starts a new shot
+FOLDER_FPS = Fraction(25)  # a frame folder's rate unless --fps says otherwise
+STOP_WINDOW = 5  # iterations over which --tol's relative loss change is measured
+DEFAULT_CRF = 18  # x264's "visually lossless" end of its range
 
 
 def default_weights() -> str:
@@ -134,8 +141,8 @@ def validate(o: StyleOptions) -> None:
             _finite_nonneg(float(w), "--style-blend")
         if sum(o.style_blend) <= 0:
             raise UsageError("--style-blend: the weights must not all be 0")
-    if o.pooling not in ("max", "avg"):
-        raise UsageError(f"--pooling: expected max or avg, got {o.pooling!r}")
+    if o.pooling not in POOLINGS:
+        raise UsageError(f"--pooling: expected {' or '.join(POOLINGS)}, got {o.pooling!r}")
     if o.optimizer not in ("adam", "lbfgs"):
         raise UsageError(f"--optimizer: expected adam or lbfgs, got {o.optimizer!r}")
     if o.precision not in ("auto", "float32", "mixed"):
@@ -149,7 +156,7 @@ def validate(o: StyleOptions) -> None:
         raise UsageError(f"--scales: expected an integer from 1 to 6, got {o.scales!r}")
     if not isinstance(o.iterations, int) or o.iterations < 0:
         raise UsageError(f"--iterations: expected an integer >= 0, got {o.iterations!r}")
-    smallest = min_size(o.content_layers + o.style_layers)
+    smallest = min_long_side(o.content_layers + o.style_layers)
     if o.size is not None and (not isinstance(o.size, int) or o.size < smallest):
         raise UsageError(f"--size: expected an integer >= {smallest} (the minimum for these layers), got {o.size!r}")
 
@@ -165,15 +172,15 @@ class VideoOptions:
     temporal_weight: float = 1.0  # λ, scale-free (see docs/DEFAULTS.md)
     long_term: tuple[int, ...] = (1,)  # frame offsets coupled by the temporal loss, nearest first
     flow: str = "dis"
-    scene_cut: float = 0.1  # fraction of consistent pixels below which a frame starts afresh
+    scene_cut: float = SCENE_CUT
     start: str | int | None = None  # frame index, '12.5s' or a timecode
     end: str | int | None = None
     every: int = 1
     fps: str | None = None  # frame-folder input
-    audio: str | None = None  # frame-folder input
+    audio: str | None = None  # a sound file: a frame folder's track, or one that replaces a video's
     no_audio: bool = False
     codec: str | None = None
-    crf: int = 18
+    crf: int = DEFAULT_CRF
     output_size: str = "working"  # working | original
     keep_frames: bool = False
     restart: bool = False
@@ -217,8 +224,8 @@ def validate_video(v: VideoOptions) -> None:
     bad = any((not isinstance(j, int)) or j < 1 for j in v.long_term)
     if bad or 1 not in v.long_term or len(set(v.long_term)) != len(v.long_term):
         raise UsageError(f"--long-term: expected distinct frame offsets including 1, such as 1,2,4; got {v.long_term!r}")
-    if v.flow not in ("dis", "farneback"):
-        raise UsageError(f"--flow: expected dis or farneback, got {v.flow!r}")
+    if v.flow not in FLOW_METHODS:
+        raise UsageError(f"--flow: expected {' or '.join(FLOW_METHODS)}, got {v.flow!r}")
     if not 0 <= v.scene_cut <= 1:
         raise UsageError(f"--scene-cut: expected a fraction in [0, 1], got {v.scene_cut!r}")
     if not isinstance(v.every, int) or v.every < 1:

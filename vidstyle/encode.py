@@ -21,9 +21,10 @@ from types import TracebackType
 import imageio_ffmpeg
 import numpy as np
 
+from .config import DEFAULT_CRF
 from .errors import OutputError, UsageError
 from .ffmpeg import as_fraction, audio_duration, ffmpeg_exe, ffmpeg_path
-from .images import write_image
+from .images import current_umask, write_image
 from .video import frame_name
 
 log = logging.getLogger(__name__)
@@ -71,7 +72,7 @@ def check_codec(codec: str, suffix: str = ".mp4") -> None:
         try:
             run = subprocess.run(
                 [ffmpeg_exe(), "-v", "error", "-f", "lavfi", "-i", "color=c=gray:s=32x32:r=10:d=0.2",
-                 "-c:v", codec, *_quality_args(codec, 18), "-pix_fmt", _pix_fmt(codec), *extra, "-y", str(trial)],
+                 "-c:v", codec, *_quality_args(codec, DEFAULT_CRF), "-pix_fmt", _pix_fmt(codec), *extra, "-y", str(trial)],
                 capture_output=True, text=True, timeout=60, check=False)
         except (OSError, subprocess.TimeoutExpired) as exc:
             raise OutputError(f"cannot run ffmpeg: {exc}") from None
@@ -87,12 +88,6 @@ def _quality_args(codec: str, crf: int) -> list[str]:
     if codec == "mjpeg":
         return ["-q:v", "3"]  # crf has no meaning here; 2-4 is visually lossless
     return []
-
-
-def _umask() -> int:
-    mask = os.umask(0o022)  # reading the umask means setting it; put it straight back
-    os.umask(mask)
-    return mask
 
 
 def _pix_fmt(codec: str) -> str:
@@ -112,7 +107,7 @@ class VideoWriter:
     """Context manager writing RGB uint8 frames to `path`; the output appears only on success."""
 
     def __init__(self, path: str | os.PathLike, fps: Fraction | float, *, codec: str | None = None,
-                 crf: int = 18, audio_from: str | os.PathLike | None = None,
+                 crf: int = DEFAULT_CRF, audio_from: str | os.PathLike | None = None,
                  audio_start: float = 0.0, audio_duration: float | None = None,
                  audio_bitrate: str = "160k") -> None:
         self.path = Path(path)
@@ -209,7 +204,7 @@ class VideoWriter:
             if video.stat().st_size == 0:
                 raise OutputError(f"{self.path}: ffmpeg wrote nothing (codec {self.codec!r})")
             final = self._mux(video) if self.audio_from is not None else video
-            os.chmod(final, 0o666 & ~_umask())  # mkstemp made it private; give it a normal file's mode
+            os.chmod(final, 0o666 & ~current_umask())  # mkstemp made it private; give it a normal file's mode
             os.replace(final, self.path)
         except OSError as exc:
             raise OutputError(f"{self.path}: cannot write ({exc.strerror})") from None
@@ -228,7 +223,7 @@ class VideoWriter:
         self._temps.clear()
 
     def _mux(self, video: Path) -> Path:
-        """Return a temp file with the video copied and the source's sound (if any) in AAC."""
+        """Return a temp file with the video copied and the source's sound (if any) in the container's audio codec."""
         assert self.audio_from is not None
         available = audio_duration(self.audio_from)
         if available is None or available <= self.audio_start:

@@ -16,6 +16,7 @@ import keras
 import numpy as np
 from keras import layers, ops
 
+from .config import POOLINGS
 from .errors import UsageError, WeightsError
 from .vgg import BLOCKS, CONV_LAYERS, MEAN_BGR, check_layers
 
@@ -37,8 +38,8 @@ def build_vgg19(last_layer: str, pooling: str = "max", dtype: str = "float32") -
     ``dtype`` is a Keras dtype policy: "mixed_bfloat16" runs the convolutions in bfloat16 while the
     weights stay float32.
     """
-    if pooling not in ("max", "avg"):
-        raise UsageError(f"--pooling: expected max or avg, got {pooling!r}")
+    if pooling not in POOLINGS:
+        raise UsageError(f"--pooling: expected {' or '.join(POOLINGS)}, got {pooling!r}")
     pool = layers.MaxPooling2D if pooling == "max" else layers.AveragePooling2D
     inputs = keras.Input((None, None, 3), name="bgr")
     x = inputs

@@ -20,9 +20,9 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
+from .config import FLOW_METHODS, SCENE_CUT
 from .errors import InputError, UsageError
 
-FLOW_METHODS = ("dis", "farneback")
 WEIGHT_SIGMA = 0.8  # px, the blur that keeps c soft (METHOD.md 4)
 MOTION_BOUNDARY_WEIGHT = 0.5  # c on motion boundaries, where METHOD.md 4 has 0 (see _reliability)
 
@@ -221,7 +221,7 @@ def flow_pair(prev_rgb: np.ndarray, cur_rgb: np.ndarray, method: str = "dis") ->
     return FlowPair(flow_bwd, flow_fwd, weights, mask, ratio)
 
 
-def is_scene_cut(pair: FlowPair, threshold: float = 0.1) -> bool:
+def is_scene_cut(pair: FlowPair, threshold: float = SCENE_CUT) -> bool:
     """True when frame t-1 does not continue into frame t, so frame t should start afresh.
 
     Two signals, either is enough: fewer than `threshold` of the pixels pass the consistency check

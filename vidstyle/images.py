@@ -108,7 +108,7 @@ def write_bytes_atomic(path: str | os.PathLike, data: bytes) -> None:
             fh.write(data)
             fh.flush()
             os.fsync(fh.fileno())
-        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600 files; give the usual permissions
+        os.chmod(tmp, 0o666 & ~current_umask())  # mkstemp makes 0600 files; give the usual permissions
         os.replace(tmp, path)
     except OSError as exc:
         Path(tmp).unlink(missing_ok=True)  # the old file, if any, is untouched
@@ -116,8 +116,8 @@ def write_bytes_atomic(path: str | os.PathLike, data: bytes) -> None:
         raise OutputError(f"{path}: write failed ({exc.strerror}){hint}") from None
 
 
-def _umask() -> int:
-    mask = os.umask(0)
+def current_umask() -> int:
+    mask = os.umask(0o022)  # reading the umask means setting it; put it straight back
     os.umask(mask)
     return mask
 

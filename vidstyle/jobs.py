@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 
 from .api import as_rgb, blend_weights, check_styles_at, checked_size
-from .config import StyleOptions, VideoOptions
+from .config import FOLDER_FPS, StyleOptions, VideoOptions
 from .encode import FORMATS, check_codec
 from .errors import OutputError, UsageError
 from .ffmpeg import as_fraction, audio_duration
@@ -159,7 +159,7 @@ def _named(option: str, parse, *args):
 def open_source(source: Path, video: VideoOptions) -> FrameReader:
     """The input's frames within --start/--end/--every, checked (for stylize_video and
     iter_stylized_frames alike)."""
-    rate = _named("--fps", as_fraction, video.fps) if video.fps else Fraction(25)
+    rate = _named("--fps", as_fraction, video.fps) if video.fps else FOLDER_FPS
     info = probe(source, fps=rate, one_size=not video.independent)
     if video.fps and not info.is_folder:
         raise UsageError(f"--fps {video.fps}: sets a frame folder's rate; a video keeps its own ({info.fps} fps)")

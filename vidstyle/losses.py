@@ -1,7 +1,8 @@
 """Pure loss functions of tensors (keras.ops), METHOD.md sections 2 and 3.
 
 Every function takes a batch: features are (B, H, W, C), images (B, H, W, 3) RGB on the 0-255
-scale, and returns one value per frame, shape (B,). Two families live here:
+scale, and returns one value per frame, shape (B,), except `gram`, which returns (B, C, C). Two
+families live here:
 
 * the *reported* components (``*_report``): exactly the unweighted formulas of METHOD.md section 2,
   so that anyone can recompute the numbers in a report;
@@ -11,10 +12,10 @@ scale, and returns one value per frame, shape (B,). Two families live here:
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
 from keras import ops
 
+TERMS = ("content", "style", "tv", "temporal", "total")  # a row of loss terms, in this order
+TOTAL = TERMS.index("total")
 TV_EPSILON = 1e-4  # inside the square root of the isotropic TV, METHOD.md 2 (ε ≤ 1e-4)
 
 
@@ -71,12 +72,3 @@ def temporal_report(image, warped, weights):
     return ops.sum(weights * ops.square(diff), axis=(1, 2, 3, 4)) / ops.cast(
         ops.shape(image)[1] * ops.shape(image)[2] * ops.shape(image)[3], image.dtype
     )
-
-
-def weighted_sum(values: Sequence, weights: Sequence[float]):
-    """Σ_i w_i·v_i for per-frame values; weights are Python floats fixed for a run."""
-    total = None
-    for value, weight in zip(values, weights, strict=True):
-        term = value * weight
-        total = term if total is None else total + term
-    return total

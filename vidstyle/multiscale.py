@@ -1,8 +1,9 @@
 """Coarse-to-fine optimisation (--scales N): solve at 1/2^(N-1) of the size first, upsample the
 result as the start of the next scale, up to the working size.
 
-Coarse iterations cost 1/4, 1/16 … of a full one and settle the large structures, so the full
-size needs fewer iterations to reach the same loss (docs/BENCHMARKS.md measures how much).
+Coarse iterations cost 1/4, 1/16 … of a full one and settle the large structures first. Every
+scale runs the full iteration budget; measured at 256-512 px this reached the single-scale loss
+later, not sooner (docs/DEFAULTS.md), so it is off by default.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from .optimize import Engine, IterationCallback, Result, Targets
 def scale_sizes(width: int, height: int, scales: int, smallest: int) -> list[tuple[int, int]]:
     """(w, h) of each scale, coarsest first; the last is the working size."""
     sizes = [(max(1, round(width / 2**k)), max(1, round(height / 2**k))) for k in reversed(range(scales))]
-    if max(sizes[0]) < smallest or min(sizes[0]) < smallest // 2:  # see vgg.min_size, vgg.min_side
+    if max(sizes[0]) < smallest or min(sizes[0]) < smallest // 2:  # see vgg.min_long_side, vgg.min_short_side
         raise UsageError(f"--scales {scales}: the coarsest scale, {sizes[0][0]}x{sizes[0][1]}, is below "
                          f"the network's minimum ({smallest} px, {smallest // 2} on the short side); use fewer "
                          "scales or a larger --size")

@@ -18,12 +18,13 @@ import scipy.optimize
 from keras import ops
 
 from . import backend
-from .config import StyleOptions
+from .config import STOP_WINDOW, StyleOptions
 from .device import resolve_precision
 from .diffwarp import warp_taps
 from .errors import OptimizationError
 from .features import Extractor
 from .losses import (
+    TOTAL,
     content_objective,
     content_report,
     gram,
@@ -36,8 +37,6 @@ from .losses import (
 
 log = logging.getLogger(__name__)
 
-TERMS = ("content", "style", "tv", "temporal", "total")
-STOP_WINDOW = 5  # iterations over which --tol's relative loss change is measured
 MAX_RETRIES = 3  # non-finite loss: retries from the last finite image with half the step
 
 
@@ -50,14 +49,14 @@ class Targets:
     warped: object  # (B, K, H, W, 3) earlier stylised frames warped into these ones
     temporal_weights: object  # (B, K, H, W, 1) per-pixel c_j, zero where unused
     chain_idx: object  # (B, H*W, 4) bilinear taps warping frame b-1 of the batch into frame b
-    chain_taps: object  # (B, H*W, 4) their weights
+    chain_tap_weights: object  # (B, H*W, 4) their weights
     chain_weights: object  # (B, H, W, 1) c of that in-batch coupling (zero for b = 0)
     stiffness: object  # (B,) multiplies each frame's temporal term in the objective (not the report)
     coeffs: object  # (4,) α, β, γ, δ
 
     def args(self) -> tuple:
         return (self.content, self.style, self.warped, self.temporal_weights,
-                self.chain_idx, self.chain_taps, self.chain_weights, self.stiffness, self.coeffs)
+                self.chain_idx, self.chain_tap_weights, self.chain_weights, self.stiffness, self.coeffs)
 
 
 @dataclass
@@ -86,7 +85,7 @@ class Engine:
         self.params = self.extractor.params()
         layer_weights = options.layer_weights
 
-        def loss(x, params, content_t, style_t, warped, temporal_w, chain_idx, chain_taps, chain_w, stiffness,
+        def loss(x, params, content_t, style_t, warped, temporal_w, chain_idx, chain_tap_weights, chain_w, stiffness,
                  coeffs):
             feats = self.extractor(params, x)
             c_rep = sum(content_report(feats[n], t) for n, t in zip(content_layers, content_t))
@@ -101,7 +100,7 @@ class Engine:
             # Joint window (--batch): frame b is coupled to frame b-1 of the same batch through a
             # differentiable warp, so the gradient reaches both (zero weight for b = 0).
             previous = ops.concatenate([x[:1], x[:-1]], axis=0)
-            chained = ops.expand_dims(warp_taps(previous, chain_idx, chain_taps), 1)
+            chained = ops.expand_dims(warp_taps(previous, chain_idx, chain_tap_weights), 1)
             t_rep = t_rep + temporal_report(x, chained, ops.expand_dims(chain_w, 1))
             frame_total = (
                 coeffs[0] * c_obj + coeffs[1] * s_obj + coeffs[2] * tv_objective(x)
@@ -183,7 +182,7 @@ class Engine:
             warped=tensor(warped, "float32"),
             temporal_weights=tensor(temporal_weights, "float32"),
             chain_idx=tensor(chain[0], "int32"),
-            chain_taps=tensor(chain[1], "float32"),
+            chain_tap_weights=tensor(chain[1], "float32"),
             chain_weights=tensor(chain[2], "float32"),
             stiffness=tensor(np.ones(b, np.float32) if stiffness is None else np.asarray(stiffness, np.float32)),
             coeffs=tensor(np.asarray(coeffs, np.float32)),
@@ -258,7 +257,7 @@ def _adam(engine: Engine, o: StyleOptions, x0, targets, iterations, tol, on_iter
             continue
         good_x = x
         history.append(terms)
-        totals.append(float(terms[:, 4].sum()))
+        totals.append(float(terms[:, TOTAL].sum()))
         if on_iteration:
             on_iteration(k, terms, x)
         if should_stop(totals, tol):
@@ -289,20 +288,20 @@ def _lbfgs(engine: Engine, o: StyleOptions, x0, targets, iterations, tol, on_ite
         if not (np.all(np.isfinite(terms)) and np.all(np.isfinite(grad))):
             return np.inf, np.zeros(flat.size)  # the line search backs off from it
         last.update(flat=flat.copy(), terms=terms, x=x)
-        return float(terms[:, 4].sum()), grad.astype(np.float64).ravel()
+        return float(terms[:, TOTAL].sum()), grad.astype(np.float64).ravel()
 
     fun(x0.astype(np.float64).ravel())
     if "terms" not in last:
         raise OptimizationError("non-finite loss at the starting image")
     history = [last["terms"]]
-    totals = [float(last["terms"][:, 4].sum())]
+    totals = [float(last["terms"][:, TOTAL].sum())]
     if on_iteration:
         on_iteration(0, last["terms"], last["x"])
 
     def callback(intermediate_result) -> None:
         # The accepted point is the last one evaluated by the line search.
         history.append(last["terms"])
-        totals.append(float(last["terms"][:, 4].sum()))
+        totals.append(float(last["terms"][:, TOTAL].sum()))
         if on_iteration:
             on_iteration(len(history) - 1, last["terms"], last["x"])
         if should_stop(totals, tol):

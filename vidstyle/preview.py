@@ -14,7 +14,7 @@ log = logging.getLogger(__name__)
 
 
 def compose(original_rgb: np.ndarray, current_rgb: np.ndarray, caption: str) -> np.ndarray:
-    """Side by side, enlarged to at least 256 px high so small work sizes stay visible.
+    """Side by side; a pair up to 128 px high is enlarged by a whole factor, so small sizes stay visible.
 
     The current image is scaled to the original's size: with --scales it starts smaller."""
     current = np.clip(current_rgb, 0, 255).astype(np.uint8)

@@ -1,20 +1,11 @@
-"""Progress display (tqdm) and the image job the CLI runs; library code only logs."""
+"""Progress display (tqdm) for the command line; library code only logs."""
 
 from __future__ import annotations
-
-import argparse
-import logging
-import time
-from pathlib import Path
 
 import numpy as np
 from tqdm import tqdm
 
-from . import backend
-from .config import StyleOptions
-from .report import REPORT_VERSION, config_dict, frame_entries, plot_losses, write_report
-
-log = logging.getLogger(__name__)
+from .losses import TOTAL
 
 
 def short(value: float) -> str:
@@ -37,7 +28,7 @@ class IterationBar:
         self.bar.set_postfix_str(
             f"content {short(row[0])} style {short(row[1])} tv {short(row[2])} "
             + (f"temporal {short(row[3])} " if row[3] else "")
-            + f"total {short(row[4])}",
+            + f"total {short(row[TOTAL])}",
             refresh=False,
         )
         self.bar.n = min(iteration, self.bar.total)
@@ -45,58 +36,6 @@ class IterationBar:
 
     def close(self) -> None:
         self.bar.close()
-
-
-def image_run(source: Path, styles: list[str], output: Path, options: StyleOptions, args: argparse.Namespace) -> int:
-    from .api import check_image_job, get_engine, run_image, to_uint8
-    from .device import resolve_precision
-    from .images import read_image, resize, write_image
-    from .preview import Preview
-
-    options = resolve_precision(options)  # the report names what ran
-    start = time.perf_counter()
-    content = read_image(source)
-    style_images = [read_image(s) for s in styles]
-    size = check_image_job(content, style_images, options)  # refused before the network is built
-    preview = Preview(args.preview, args.preview_window, args.preview_every)
-    if preview.active:  # the left half: the content at the working size
-        original = resize(content, *size)
-    get_engine(options)  # the network (cached for run_image): a weights error comes before the bar
-    bar = IterationBar(options.iterations * options.scales, args.quiet)  # each scale runs them all
-
-    def on_iteration(k: int, terms: np.ndarray, image) -> None:
-        bar.update(k, terms)
-        if preview.active and k % preview.every == 0:
-            preview.show(original, backend.to_numpy(image)[0], f"it {k}  loss {terms[0, 4]:.4g}")
-
-    try:
-        image, result = run_image(content, style_images, options, on_iteration=on_iteration)
-    finally:
-        bar.close()
-    if preview.active:  # the result, not the last multiple of --preview-every
-        preview.show(original, image, f"done  it {result.iterations}")
-    write_image(output, to_uint8(image))
-    seconds = time.perf_counter() - start
-    report = {
-        "version": REPORT_VERSION,
-        "input": str(source),
-        "output": str(output),
-        "size": [int(image.shape[1]), int(image.shape[0])],
-        "weights": options.weights,
-        "backend": backend.name(),
-        "config": config_dict(options) | {"style": list(styles)},
-        "frames": frame_entries(result, 0),
-        "seconds": seconds,
-    }
-    if args.report:
-        write_report(args.report, report)
-    if args.plot:
-        plot_losses(args.plot, report)
-    final = report["frames"][0]["final"]
-    # The result line on stdout, with -q too, as a video run prints its own.
-    print(f"{output}: {result.iterations} iterations, {seconds:.1f} s, content {short(final['content'])} "
-          f"style {short(final['style'])} tv {short(final['tv'])} total {short(final['total'])}")
-    return 0
 
 
 class VideoProgress:

@@ -11,7 +11,8 @@ from pathlib import Path
 import numpy as np
 
 from .images import write_bytes_atomic
-from .optimize import TERMS, Result
+from .losses import TERMS
+from .optimize import Result
 
 REPORT_VERSION = 1
 

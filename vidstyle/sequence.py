@@ -5,7 +5,7 @@ the window is tied to the finished frames by the temporal loss (constant warped 
 later frame b to frame b-1 of the same window through a differentiable warp, and frames start
 from the chain of warps of the last finished frame. With B = 1 this is exactly the sequential
 method of Ruder et al. A frame that starts a shot (the first, or after a scene cut) is optimised
-alone, from its content, with the first frame's iteration budget. With --independent, windows are
+alone, from `--init` (the content by default), with the first frame's iteration budget. With --independent, windows are
 B unrelated frames, each from its content, with no temporal loss.
 """
 
@@ -25,9 +25,10 @@ from .config import StyleOptions, VideoOptions
 from .diffwarp import bilinear_taps
 from .errors import OptimizationError
 from .flow import warp
+from .losses import TOTAL
 from .multiscale import optimize_scales, resize_batch, scale_sizes
 from .optimize import Engine, Result
-from .vgg import min_size
+from .vgg import min_long_side
 from .preview import Preview
 from .temporal import SourceFrame, temporal_inputs
 
@@ -120,10 +121,10 @@ def stylize_sequence(
             x0, warped, weights, chain = _chained_start(window, history, offsets, video.init_mode)
             if style.preserve_colors:  # the optimisation runs on luminance; so must its targets
                 x0 = np.stack([luminance(x) for x in x0])
-                warped = np.stack([[luminance(w) for w in ws] for ws in warped])
+                warped = np.stack([[luminance(one) for one in ws] for ws in warped])
             iterations = video.frame_iterations
         # Later frames may take another Adam step: they start far from their optimum (docs/DEFAULTS.md).
-        step = style if fresh or video.frame_lr is None else style.replace(lr=video.frame_lr)
+        step_options = style if fresh or video.frame_lr is None else style.replace(lr=video.frame_lr)
         if delta is None and use_temporal:
             probe = engine.targets(targets_rgb[:1], grams, coefficients(style, 0.0))
             delta = temporal_scale(engine, x0[0], probe, video.temporal_weight)
@@ -151,16 +152,17 @@ def stylize_sequence(
                 progress.iteration(k, terms, image)
             if preview and preview.active and k % preview.every == 0:
                 preview.show(first.content, backend.to_numpy(image)[0],
-                             f"frame {first.position}  it {k}  loss {terms[0, 4]:.4g}")
+                             f"frame {first.position}  it {k}  loss {terms[0, TOTAL]:.4g}")
 
         if progress:
             progress.frame_start(first.position, iterations * style.scales)  # each scale runs them all
         try:
             if style.scales > 1:
-                sizes = scale_sizes(w, h, style.scales, min_size(style.content_layers + style.style_layers))
-                result = optimize_scales(engine, x0, targets_at, sizes, iterations, style.tol, on_iteration, step)
+                sizes = scale_sizes(w, h, style.scales, min_long_side(style.content_layers + style.style_layers))
+                result = optimize_scales(engine, x0, targets_at, sizes, iterations, style.tol, on_iteration,
+                                         step_options)
             else:
-                result = engine.optimize(x0, targets_at((w, h)), iterations, style.tol, on_iteration, step)
+                result = engine.optimize(x0, targets_at((w, h)), iterations, style.tol, on_iteration, step_options)
         except OptimizationError as exc:
             raise OptimizationError(
                 f"frame {first.position} (source frame {first.source_index}): {exc}; the frames before "
@@ -187,13 +189,13 @@ def _chained_start(window: list[SourceFrame], history: dict[int, np.ndarray], of
     starts, warped, weights = [], [], []
     h, w = window[0].content.shape[:2]
     chain_idx = np.zeros((len(window), h * w, 4), np.int32)
-    chain_taps = np.zeros((len(window), h * w, 4), np.float32)
+    chain_tap_weights = np.zeros((len(window), h * w, 4), np.float32)
     chain_w = np.zeros((len(window), h, w, 1), np.float32)
     for slot, frame in enumerate(window):
         inputs = temporal_inputs(frame, history, offsets, init_mode, chained=slot > 0)
         if slot > 0 and 1 in frame.pairs:
             pair = frame.pairs[1]
-            chain_idx[slot], chain_taps[slot] = bilinear_taps(pair.flow_bwd)
+            chain_idx[slot], chain_tap_weights[slot] = bilinear_taps(pair.flow_bwd)
             chain_w[slot, ..., 0] = pair.weights
             previous = starts[-1]
             if init_mode == "prev-warped":  # the chain of warps of the last finished frame
@@ -204,4 +206,4 @@ def _chained_start(window: list[SourceFrame], history: dict[int, np.ndarray], of
         starts.append(inputs.init)
         warped.append(inputs.warped)
         weights.append(inputs.weights)
-    return np.stack(starts), np.stack(warped), np.stack(weights), (chain_idx, chain_taps, chain_w)
+    return np.stack(starts), np.stack(warped), np.stack(weights), (chain_idx, chain_tap_weights, chain_w)

@@ -8,6 +8,7 @@ from itertools import zip_longest
 import cv2
 import numpy as np
 
+from .config import SCENE_CUT
 from .errors import InputError
 from .flow import check_method, flow_pair, is_scene_cut, warp
 
@@ -26,7 +27,7 @@ def warp_error(
     output_frames: Iterable[np.ndarray],
     original_frames: Iterable[np.ndarray],
     method: str = "dis",
-    cut_threshold: float | None = 0.1,
+    cut_threshold: float | None = SCENE_CUT,
 ) -> tuple[float, list[float]]:
     """E_warp of METHOD.md 5 (Lai et al. 2018): (mean over pairs, one value per pair (t-1, t)).
 

@@ -43,8 +43,9 @@ def source_frames(
     """Resize frames to the working size and compute flows to the earlier frames in `offsets`.
 
     Long-term flows are computed directly between the original frames t-j and t (Ruder et al.),
-    never across a scene cut. Frames before `resume_at` (already finished) are not yielded; only
-    the last few of them are looked at, to know the shot and the originals the next frame needs.
+    never across a scene cut. Frames before `resume_at` (already finished) are decoded but not
+    yielded; only the last few of them are resized and given flows, to know the shot and the
+    originals the next frame needs.
     `independent` frames are not coupled, so no flow is computed: only the first is a cut; `fit`
     gives each its own working size (a folder of images of several sizes).
     """
@@ -58,6 +59,8 @@ def source_frames(
     recent: deque[np.ndarray] = deque(maxlen=reach)  # originals t-1, t-2, ... (newest left)
     shot_start = 0
     for position, (source_index, frame) in enumerate(frames):
+        if position < resume_at - reach - 1:
+            continue  # long finished: its original is never read again
         content = resize(frame, *size)
         pairs: dict[int, FlowPair] = {}
         cut = position == 0

@@ -24,12 +24,13 @@ def check_layers(names: Sequence[str], option: str) -> None:
         )
 
 
-def min_size(names: Sequence[str]) -> int:
-    """Smallest image side that leaves the deepest named layer at least 2×2 positions."""
+def min_long_side(names: Sequence[str]) -> int:
+    """Smallest longest side: it leaves the deepest named layer at least 2 positions across (the
+    --size and --scales floor)."""
     return 2 * max(POOL_FACTOR[n] for n in names)
 
 
-def min_side(names: Sequence[str]) -> int:
-    """Smallest side that leaves the deepest named layer one position (a smaller one pools to
+def min_short_side(names: Sequence[str]) -> int:
+    """Smallest short side: it leaves the deepest named layer one position (a smaller one pools to
     nothing, and the backend aborts)."""
     return max(POOL_FACTOR[n] for n in names)

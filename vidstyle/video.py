@@ -20,6 +20,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from .config import FOLDER_FPS
 from .errors import IncompleteInputError, InputError, UsageError
 from .ffmpeg import as_fraction, ffmpeg_path, ffmpeg_stderr, rotation_of, snap_rate, stream_rate
 from .images import IMAGE_SUFFIXES, read_image
@@ -31,7 +32,7 @@ log = logging.getLogger(__name__)
 # Read when OpenCV first opens a video, so setting it here, before any capture, is in time.
 os.environ.setdefault("OPENCV_FFMPEG_LOGLEVEL", "-8")  # AV_LOG_QUIET
 
-DEFAULT_FOLDER_FPS = Fraction(25)
+DEFAULT_FOLDER_FPS = FOLDER_FPS
 # Video containers, some of which OpenCV's image reader also claims (an animated GIF): inputs
 # with these suffixes are always decoded as videos, and outputs with them are never frame folders.
 VIDEO_SUFFIXES = (".mp4", ".mov", ".mkv", ".avi", ".webm", ".m4v", ".mpg", ".mpeg", ".gif", ".ts", ".mts",
@@ -275,7 +276,7 @@ _TIMECODE = re.compile(r"^(?:(\d+):)?(\d{1,2}):(\d{1,2}(?:\.\d*)?)$")
 
 
 def parse_time(text: str | int, fps: Fraction | float) -> int:
-    """A frame index from '120' or 120 (frame), '12.5s' (seconds) or '[hh:]mm:ss[.ff]' (timecode)."""
+    """A frame index from '120' or 120 (frame), '12.5s' (seconds) or '[hh:]mm:ss[.s]' (timecode, decimal seconds)."""
     if isinstance(text, bool) or not isinstance(text, (str, int)):
         raise UsageError(f"time {text!r}: expected a frame index (120), seconds ('12.5s') or a timecode ('01:02.5')")
     raw = str(text).strip().lower()
