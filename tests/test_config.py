@@ -31,3 +31,16 @@ def test_precision_auto_is_the_default_and_bad_values_are_refused():
     assert StyleOptions(weights="random").precision == "auto"
     with pytest.raises(UsageError, match="--precision"):
         StyleOptions(weights="random", precision="half")
+
+
+@pytest.mark.parametrize("field, value", [("beta1", "0.9"), ("lr", "2"), ("content_weight", True), ("tol", None)])
+def test_api_values_of_the_wrong_type_are_usage_errors(field, value):
+    """Programs pass anything: a str reaching a comparison raised a bare TypeError."""
+    with pytest.raises(UsageError, match=f"--{field.replace('_', '-')}"):
+        StyleOptions(weights="random", **{field: value})
+
+
+@pytest.mark.parametrize("field, value", [("crf", "18"), ("crf", 18.5), ("scene_cut", "0.2"), ("frame_lr", "2")])
+def test_api_video_values_of_the_wrong_type_are_usage_errors(field, value):
+    with pytest.raises(UsageError, match=f"--{field.replace('_', '-')}"):
+        VideoOptions(**{field: value})

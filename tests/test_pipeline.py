@@ -18,6 +18,7 @@ from vidstyle.images import read_image
 from vidstyle.temporal import SourceFrame, temporal_inputs
 from vidstyle.ffmpeg import audio_duration
 from vidstyle.video import list_frames, probe
+from vidstyle.workdir import MANIFEST
 from clips import NTSC, make_frames, write_clip, write_wav
 from conftest import smooth_image
 
@@ -219,6 +220,25 @@ def test_a_changed_input_is_not_resumed(tmp_path, style_png):
     write_clip(clip, make_frames(4, 64, 48, seed=3), 10)  # re-exported: same name, length and size
     with pytest.raises(UsageError, match="the input's content.*--restart"):
         vidstyle.stylize_video(clip, style_png, tmp_path / "out", **FAST)
+
+
+@pytest.mark.parametrize("text", ["[]", "{}", '{"settings": {}, "state": null}', "not json"])
+def test_a_manifest_of_another_shape_starts_afresh_but_never_wipes_frames(tmp_path, style_png, text):
+    """A damaged manifest (hand-edited, another program's) is unreadable: the video's work folder
+    starts afresh (it raised a traceback), and frames in an output folder are kept unless --overwrite."""
+    clip = write_clip(tmp_path / "in.mp4", make_frames(2, 64, 48), 10)
+    out = tmp_path / "out.mp4"
+    with pytest.raises(Interrupted):
+        vidstyle.stylize_video(clip, style_png, out, progress=StopAfter(1), **FAST)
+    (tmp_path / "out.mp4.vidstyle" / MANIFEST).write_text(text)
+    report = vidstyle.stylize_video(clip, style_png, out, **FAST)
+    assert len(report["frames"]) == 2 and out.is_file()
+    frames = tmp_path / "frames"
+    vidstyle.stylize_video(clip, style_png, frames, **FAST)
+    (frames / MANIFEST).write_text(text)
+    with pytest.raises(OutputError, match="--overwrite"):
+        vidstyle.stylize_video(clip, style_png, frames, **FAST)
+    assert len(list_frames(frames)) == 2
 
 
 def test_frames_into_the_current_folder(tmp_path, style_png, monkeypatch):

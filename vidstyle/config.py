@@ -106,8 +106,13 @@ def _numbers(values, key: str) -> tuple[float, ...]:
 
 
 def _finite_nonneg(value: float, option: str) -> None:
-    if not isinstance(value, (int, float)) or not math.isfinite(value) or value < 0:
+    if not _is_number(value) or not math.isfinite(value) or value < 0:
         raise UsageError(f"{option}: expected a number >= 0, got {value!r}")
+
+
+def _is_number(value: object) -> bool:
+    """A real number (API keywords may be anything; a str must not reach a comparison)."""
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
 
 
 def validate(o: StyleOptions) -> None:
@@ -124,7 +129,7 @@ def validate(o: StyleOptions) -> None:
     if isinstance(o.seed, bool) or not isinstance(o.seed, int) or o.seed < 0:
         raise UsageError(f"--seed: expected an integer >= 0, got {o.seed!r}")
     for name in ("beta1", "beta2"):
-        if not 0 <= getattr(o, name) < 1:
+        if not _is_number(getattr(o, name)) or not 0 <= getattr(o, name) < 1:
             raise UsageError(f"--{name}: expected a number in [0, 1), got {getattr(o, name)!r}")
     if o.style_layer_weights is not None:
         if len(o.style_layer_weights) != len(o.style_layers):
@@ -226,11 +231,11 @@ def validate_video(v: VideoOptions) -> None:
         raise UsageError(f"--long-term: expected distinct frame offsets including 1, such as 1,2,4; got {v.long_term!r}")
     if v.flow not in FLOW_METHODS:
         raise UsageError(f"--flow: expected {' or '.join(FLOW_METHODS)}, got {v.flow!r}")
-    if not 0 <= v.scene_cut <= 1:
+    if not _is_number(v.scene_cut) or not 0 <= v.scene_cut <= 1:
         raise UsageError(f"--scene-cut: expected a fraction in [0, 1], got {v.scene_cut!r}")
     if not isinstance(v.every, int) or v.every < 1:
         raise UsageError(f"--every: expected an integer >= 1, got {v.every!r}")
-    if not 0 <= v.crf <= 51:
+    if not isinstance(v.crf, int) or isinstance(v.crf, bool) or not 0 <= v.crf <= 51:
         raise UsageError(f"--crf: expected 0..51, got {v.crf!r}")
     if v.output_size not in ("working", "original"):
         raise UsageError(f"--output-size: expected working or original, got {v.output_size!r}")

@@ -129,7 +129,7 @@ class VideoWriter:
         self.audio_bitrate = audio_bitrate
         self.frames_written = 0
         self._size: tuple[int, int] | None = None  # (width, height) of the frames given
-        self._encoder: Generator[None, bytes, None] | None = None
+        self._encoder: Generator[None, bytes | np.ndarray | None, None] | None = None
         self._temps: list[Path] = []
         self._closed = False
 
@@ -160,13 +160,13 @@ class VideoWriter:
             log.info("%s: odd size %dx%d padded to %dx%d by repeating the last column/row",
                      self.path, width, height, out_w, out_h)
         temp = self._temp("video")
-        self._encoder = imageio_ffmpeg.write_frames(
+        encoder = imageio_ffmpeg.write_frames(
             str(temp), (out_w, out_h), fps=self.fps, codec=self.codec, pix_fmt_out=_pix_fmt(self.codec),
             quality=None, macro_block_size=1, ffmpeg_log_level="error",
             output_params=[*_quality_args(self.codec, self.crf), *self.format.extra],
         )
-        self._encoder.send(None)  # run up to the first `yield`
-        self._size = (width, height)
+        encoder.send(None)  # run up to the first `yield`; only a started encoder is kept
+        self._encoder, self._size = encoder, (width, height)
 
     def write(self, frame_rgb: np.ndarray) -> None:
         """Append one H×W×3 uint8 RGB frame; every frame must have the size of the first."""

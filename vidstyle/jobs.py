@@ -21,7 +21,7 @@ from .images import IMAGE_SUFFIXES
 from .report import config_dict
 from .sidefiles import check_parent
 from .video import VIDEO_SUFFIXES, FrameReader, StreamInfo, folder_sizes, list_frames, parse_time, probe
-from .workdir import MANIFEST, WorkDir
+from .workdir import WorkDir
 
 log = logging.getLogger(__name__)
 
@@ -133,7 +133,8 @@ def check_frame_folder(output: Path, in_place: bool, video: VideoOptions) -> Wor
     complete = bool(manifest and manifest.get("state", {}).get("complete"))
     interrupted = manifest is not None and not complete
     if in_place:
-        if (complete or (ours and not (output / MANIFEST).exists())) and not video.overwrite:
+        # Frames without a readable manifest cannot be told from finished ones: never wiped unasked.
+        if (complete or (ours and manifest is None)) and not video.overwrite:
             raise OutputError(f"{output}: holds finished frames; pass --overwrite to replace them")
         other = sibling.read_manifest()
         if other and not other.get("state", {}).get("complete"):

@@ -97,10 +97,16 @@ class WorkDir:
         if not path.exists():
             return None
         try:
-            return json.loads(path.read_text())
+            manifest = json.loads(path.read_text())
         except (OSError, ValueError):
+            manifest = None
+        # Valid JSON of another shape (hand-edited, another program's) is as unreadable: resuming
+        # frames whose settings cannot be compared could mix two runs.
+        if not (isinstance(manifest, dict) and isinstance(manifest.get("settings"), dict)
+                and isinstance(manifest.get("state"), dict)):
             log.warning("%s: unreadable manifest, starting afresh", path)
             return None
+        return manifest
 
     def write_manifest(self, manifest: dict) -> None:
         write_bytes_atomic(self.folder / MANIFEST, (json.dumps(manifest, indent=1) + "\n").encode())
