@@ -37,7 +37,8 @@ from vidstyle.cli import main
 from vidstyle.config import StyleOptions
 from vidstyle.errors import VidstyleError
 from vidstyle.images import IMAGE_SUFFIXES, read_image
-from vidstyle.video import frame_name, iter_frames, list_frames, probe
+from vidstyle.video import iter_frames, list_frames, probe
+from vidstyle.workdir import frame_name
 from vidstyle.workdir import LOCK, MANIFEST, WorkDir
 
 FRAMES = 8  # for the signal tests: enough that a run is still busy when the first frame lands

@@ -20,7 +20,7 @@ from .errors import InputError, UsageError
 from .images import fit_size, read_image, resize, three_channels
 from .losses import TOTAL
 from .multiscale import optimize_scales, resize_batch, scale_sizes
-from .optimize import Engine, IterationCallback, Result
+from .optimize import Engine, IterationCallback, Result, Targets
 from .vgg import min_short_side, min_long_side
 
 log = logging.getLogger(__name__)
@@ -206,7 +206,7 @@ def run_image(
     if options.scales > 1:
         sizes = scale_sizes(w, h, options.scales, min_long_side(options.content_layers + options.style_layers))
 
-        def targets_at(size: tuple[int, int]):
+        def targets_at(size: tuple[int, int]) -> Targets:
             return engine.targets(resize_batch(target_rgb[None], *size), grams, coefficients(options))
 
         result = optimize_scales(engine, x0[None], targets_at, sizes, options.iterations, options.tol,

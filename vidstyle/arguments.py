@@ -7,6 +7,7 @@ import dataclasses
 import os
 import sys
 from collections.abc import Sequence
+from typing import NoReturn
 
 from . import __version__
 from .config import (
@@ -29,7 +30,7 @@ DEFAULTS = StyleOptions.__dataclass_fields__
 class Parser(argparse.ArgumentParser):
     """argparse that reports a usage error as one `error: ...` line and exit code 2."""
 
-    def error(self, message: str):  # type: ignore[override]
+    def error(self, message: str) -> NoReturn:
         sys.stderr.write(f"error: {message} (see {self.prog} --help)\n")
         raise SystemExit(2)
 

@@ -8,6 +8,11 @@ the device is picked per backend (device.py).
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+Tensor = Any  # a backend tensor (tf.Tensor or jax.Array)
 
 TRACES: dict[str, int] = {}  # name -> times traced; tests check that steps are not retraced
 
@@ -32,7 +37,7 @@ def value_and_grad(fn: Callable) -> Callable:
     if name() == "tensorflow":
         import tensorflow as tf
 
-        def value_and_grad_tf(x, *args):
+        def value_and_grad_tf(x: Tensor, *args: Tensor) -> tuple[tuple[Tensor, Tensor], Tensor]:
             with tf.GradientTape() as tape:
                 tape.watch(x)
                 total, aux = fn(x, *args)
@@ -75,7 +80,7 @@ def import_quietly() -> None:
         os.close(devnull)
 
 
-def to_numpy(x):
+def to_numpy(x: Tensor) -> np.ndarray:
     from keras import ops
 
     return ops.convert_to_numpy(x)

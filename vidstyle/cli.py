@@ -182,7 +182,8 @@ def start_backend(args: argparse.Namespace) -> None:
 def out_of_memory(options: StyleOptions, size: int, batch: int) -> VidstyleError:
     """Probe what fits (one step at a time) and name it in the error."""
     from .api import get_engine
-    from .device import OutOfMemory, largest_fitting, step_fits
+    from .device import largest_fitting, step_fits
+    from .errors import OutOfMemory
     from .vgg import min_long_side
 
     smallest = min_long_side(options.content_layers + options.style_layers)

@@ -12,16 +12,12 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from .errors import UsageError, VidstyleError
+from .errors import UsageError
 
 if TYPE_CHECKING:
     from .config import StyleOptions
 
 log = logging.getLogger(__name__)
-
-
-class OutOfMemory(VidstyleError):
-    """The requested size or batch does not fit on the device."""
 
 
 def select(device: str) -> None:

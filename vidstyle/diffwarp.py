@@ -7,14 +7,11 @@ only gathers and mixes, and the gradient reaches the image.
 
 from __future__ import annotations
 
-from typing import Any
-
 import keras
 import numpy as np
 
+from .backend import Tensor
 from .flow import sample_grid
-
-Tensor = Any  # a backend tensor (tf.Tensor or jax.Array)
 
 
 def bilinear_taps(flow: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

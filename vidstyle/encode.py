@@ -25,7 +25,7 @@ from .config import DEFAULT_CRF
 from .errors import OutputError, UsageError
 from .ffmpeg import as_fraction, audio_duration, ffmpeg_exe, ffmpeg_path
 from .images import current_umask, write_image
-from .video import frame_name
+from .workdir import frame_name
 
 log = logging.getLogger(__name__)
 

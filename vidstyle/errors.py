@@ -37,6 +37,10 @@ class OptimizationError(VidstyleError):
     """The optimisation diverged (non-finite loss) and could not be recovered."""
 
 
+class OutOfMemory(VidstyleError):
+    """The requested size or batch does not fit on the device."""
+
+
 class Interrupted(VidstyleError):
     """Ctrl-C or SIGTERM: finished frames are kept and the run can be resumed (exit 130)."""
 

@@ -10,6 +10,7 @@ from pathlib import Path
 import numpy as np
 
 from . import backend
+from .backend import Tensor
 from .config import StyleOptions
 from .losses import TOTAL
 from .progress import IterationBar, short
@@ -33,7 +34,7 @@ def image_run(source: Path, styles: list[str], output: Path, options: StyleOptio
     get_engine(options)  # the network (cached for run_image): a weights error comes before the bar
     bar = IterationBar(options.iterations * options.scales, args.quiet)  # each scale runs them all
 
-    def on_iteration(k: int, terms: np.ndarray, image) -> None:
+    def on_iteration(k: int, terms: np.ndarray, image: Tensor) -> None:
         bar.update(k, terms)
         if preview.active and k % preview.every == 0:
             preview.show(original, backend.to_numpy(image)[0], f"it {k}  loss {terms[0, TOTAL]:.4g}")
@@ -46,6 +47,7 @@ def image_run(source: Path, styles: list[str], output: Path, options: StyleOptio
         preview.show(original, image, f"done  it {result.iterations}")
     write_image(output, to_uint8(image))
     seconds = time.perf_counter() - start
+    entries = frame_entries(result, 0)
     report = {
         "version": REPORT_VERSION,
         "input": str(source),
@@ -54,14 +56,14 @@ def image_run(source: Path, styles: list[str], output: Path, options: StyleOptio
         "weights": options.weights,
         "backend": backend.name(),
         "config": config_dict(options) | {"style": list(styles)},
-        "frames": frame_entries(result, 0),
+        "frames": entries,
         "seconds": seconds,
     }
     if args.report:
         write_report(args.report, report)
     if args.plot:
         plot_losses(args.plot, report)
-    final = report["frames"][0]["final"]
+    final = entries[0]["final"]
     # The result line on stdout, with -q too, as a video run prints its own.
     print(f"{output}: {result.iterations} iterations, {seconds:.1f} s, content {short(final['content'])} "
           f"style {short(final['style'])} tv {short(final['tv'])} total {short(final['total'])}")

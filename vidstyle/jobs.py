@@ -51,7 +51,7 @@ def is_video_path(path: Path) -> bool:
     return path.suffix.lower() in FORMATS
 
 
-def file_digest(path: str | Path) -> str:
+def file_digest(path: str | os.PathLike) -> str:
     return hashlib.sha256(Path(path).read_bytes()).hexdigest()[:16]
 
 

@@ -8,7 +8,6 @@ save the 8-bit frame (atomic) → ... → encode → report. Every frame is chai
 from __future__ import annotations
 
 import functools
-import json
 import logging
 import os
 import signal
@@ -19,11 +18,11 @@ from pathlib import Path
 import numpy as np
 
 from . import backend
-from .api import as_list, blend_weights, get_engine, prepare_styles, working_size
+from .api import ImageLike, as_list, blend_weights, get_engine, prepare_styles, working_size
 from .config import StyleOptions, VideoOptions
 from .device import resolve_precision
 from .encode import VideoWriter, write_frame
-from .errors import Interrupted, OutputError
+from .errors import Interrupted
 from .images import resize
 from .jobs import Job, check_sizes, check_styles, open_source, plan, run_folders
 from .optimize import Engine
@@ -34,7 +33,7 @@ from .sidefiles import check_side_files
 from .stability import warp_error
 from .temporal import prefetch, source_frames
 from .video import StreamInfo
-from .workdir import WorkDir
+from .workdir import ENTRIES, WorkDir
 
 log = logging.getLogger(__name__)
 
@@ -55,7 +54,8 @@ def _prepare(style_list: list[np.ndarray], style: StyleOptions,
     return engine, style_at
 
 
-def iter_stylized_frames(input: str | os.PathLike, styles, **options) -> Iterator[tuple[int, np.ndarray]]:
+def iter_stylized_frames(input: str | os.PathLike, styles: ImageLike | Sequence[ImageLike],
+                         **options: object) -> Iterator[tuple[int, np.ndarray]]:
     """Stylise a video or frame folder frame by frame: yields (source index, RGB uint8 frame).
 
     No work folder, resume or encoding: for programs that build on vidstyle.
@@ -79,19 +79,22 @@ def _fit(info: StreamInfo, style: StyleOptions) -> Callable[[int, int], tuple[in
     return (lambda w, h: working_size(w, h, style.size)) if info.mixed_sizes else None
 
 
-def _sigterm_as_interrupt() -> object:
-    def handler(signum, frame):  # noqa: ARG001
+def _sigterm_as_interrupt() -> Callable[[], object]:
+    """Make SIGTERM stop the run as Ctrl-C does (frames kept); returns what undoes it."""
+    def handler(signum: int, frame: object) -> None:  # noqa: ARG001
         raise KeyboardInterrupt
 
     try:
-        return signal.signal(signal.SIGTERM, handler)
-    except ValueError:  # not the main thread
-        return None
+        previous = signal.signal(signal.SIGTERM, handler)
+    except ValueError:  # not the main thread: signals are not ours to set
+        return lambda: None
+    # None: the previous handler was not set from Python; the default is the nearest we can give back.
+    return lambda: signal.signal(signal.SIGTERM, signal.SIG_DFL if previous is None else previous)
 
 
 def stylize_video(
     input: str | os.PathLike,
-    styles,
+    styles: ImageLike | Sequence[ImageLike],
     output: str | os.PathLike,
     *,
     progress: Progress | None = None,
@@ -115,20 +118,20 @@ def stylize_video(
     # The network before the work folder: a weights error leaves nothing behind.
     engine, grams = _prepare(job.style_rgb, style, job.size)
     job.work.lock()
-    previous_handler = _sigterm_as_interrupt()
+    restore_sigterm = _sigterm_as_interrupt()
     try:
         if job.stale is not None:
             job.stale.lock()  # fails if a live run is writing it
             job.stale.remove()
         return _run(job, style_list, engine, grams, style, video, progress, report_path, plot_path, started)
     finally:
-        if previous_handler is not None:
-            signal.signal(signal.SIGTERM, previous_handler)
+        restore_sigterm()
         job.work.unlock()
 
 
-def _run(job: Job, styles: Sequence, engine: Engine, grams: list, style: StyleOptions, video: VideoOptions,
-         progress, report_path, plot_path, started: float) -> dict:
+def _run(job: Job, styles: Sequence[ImageLike], engine: Engine, grams: StyleAt, style: StyleOptions, video: VideoOptions,
+         progress: Progress | None, report_path: str | os.PathLike | None, plot_path: str | os.PathLike | None,
+         started: float) -> dict:
     work = job.work
     manifest = work.prepare(job.settings, video.restart)
     state = manifest["state"]
@@ -149,7 +152,7 @@ def _run(job: Job, styles: Sequence, engine: Engine, grams: list, style: StyleOp
         progress.begin(total, done)
     reach = max(video.long_term)
     history = {p: work.load(p) for p in range(max(0, done - reach), done)}
-    entries = _load_entries(work.folder, done)
+    entries = work.load_entries(done)
     preview = Preview(video.preview, video.preview_window, video.preview_every)
     frames = prefetch(source_frames(job.reader, job.size, video.long_term, video.flow, video.scene_cut, done,
                                     video.independent, _fit(job.info, style)))
@@ -167,7 +170,7 @@ def _run(job: Job, styles: Sequence, engine: Engine, grams: list, style: StyleOp
             entry |= {"source_index": out.source_index, "cut": out.cut}
             if job.info.mixed_sizes:
                 entry["size"] = [out.image.shape[1], out.image.shape[0]]
-            _append_entry(work.folder, entry)
+            work.append_entry(entry)
             entries.append(entry)
             if video.batch > 1 and out.slot == out.window_size - 1:  # the window is complete
                 state["windows_done"] = out.position + 1
@@ -263,31 +266,3 @@ def _warp_errors(job: Job, video: VideoOptions, count: int) -> dict:
     value, pairs = warp_error(out, originals(), video.flow)
     floor, floor_pairs = warp_error(originals(), originals(), video.flow)
     return {"output": value, "original": floor, "pairs": pairs, "original_pairs": floor_pairs}
-
-
-ENTRIES = "vidstyle-frames.jsonl"
-
-
-def _append_entry(folder: Path, entry: dict) -> None:
-    try:
-        with open(folder / ENTRIES, "a") as fh:
-            fh.write(json.dumps(entry) + "\n")
-    except OSError as exc:
-        raise OutputError(f"{folder / ENTRIES}: cannot write ({exc.strerror})") from None
-
-
-def _load_entries(folder: Path, done: int) -> list[dict]:
-    """Report entries of frames finished by an interrupted run (a torn last line is dropped)."""
-    entries: dict[int, dict] = {}
-    path = folder / ENTRIES
-    if path.exists():
-        for line in path.read_text().splitlines():
-            try:
-                entry = json.loads(line)
-            except ValueError:
-                continue
-            if entry.get("index", done) < done:
-                entries[entry["index"]] = entry
-    if path.exists():
-        path.write_text("".join(json.dumps(entries[k]) + "\n" for k in sorted(entries)))
-    return [entries[k] for k in sorted(entries)]

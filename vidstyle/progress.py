@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 from tqdm import tqdm
 
+from .backend import Tensor
 from .losses import TOTAL
 
 
@@ -23,7 +24,7 @@ class IterationBar:
         self.bar.reset(total=total)
         self.bar.set_description(desc)
 
-    def update(self, iteration: int, terms: np.ndarray, image=None) -> None:
+    def update(self, iteration: int, terms: np.ndarray, image: Tensor = None) -> None:
         row = terms.sum(axis=0)
         self.bar.set_postfix_str(
             f"content {short(row[0])} style {short(row[1])} tv {short(row[2])} "
@@ -54,7 +55,7 @@ class VideoProgress:
     def frame_start(self, position: int, iterations: int) -> None:
         self.iterations.reset(iterations, f"frame {position}")
 
-    def iteration(self, iteration: int, terms: np.ndarray, image=None) -> None:
+    def iteration(self, iteration: int, terms: np.ndarray, image: Tensor = None) -> None:
         self.iterations.update(iteration, terms)
 
     def frame_done(self, position: int, seconds: float) -> None:

@@ -6,6 +6,7 @@ import dataclasses
 import io
 import json
 import math
+import os
 from pathlib import Path
 
 import numpy as np
@@ -52,7 +53,7 @@ def config_dict(options) -> dict:
     return {k: plain(v) for k, v in dataclasses.asdict(options).items()}
 
 
-def write_report(path: str | Path, report: dict) -> None:
+def write_report(path: str | os.PathLike, report: dict) -> None:
     def clean(value):  # JSON has no NaN/inf
         if isinstance(value, float) and not math.isfinite(value):
             return None
@@ -65,7 +66,7 @@ def write_report(path: str | Path, report: dict) -> None:
     write_bytes_atomic(path, (json.dumps(clean(report), indent=1) + "\n").encode())
 
 
-def plot_losses(path: str | Path, report: dict) -> None:
+def plot_losses(path: str | os.PathLike, report: dict) -> None:
     """Content, style, TV, temporal and total against iterations, log scale; E_warp per frame pair."""
     import matplotlib
 

@@ -20,6 +20,7 @@ from typing import Protocol
 import numpy as np
 
 from . import backend
+from .backend import Tensor
 from .api import coefficients, initial_image, luminance, to_uint8, with_content_colors
 from .config import StyleOptions, VideoOptions
 from .diffwarp import bilinear_taps
@@ -27,7 +28,7 @@ from .errors import OptimizationError
 from .flow import warp
 from .losses import TOTAL
 from .multiscale import optimize_scales, resize_batch, scale_sizes
-from .optimize import Engine, Result
+from .optimize import Engine, Result, Targets
 from .vgg import min_long_side
 from .preview import Preview
 from .temporal import SourceFrame, temporal_inputs
@@ -131,7 +132,7 @@ def stylize_sequence(
             log.info("temporal weight δ = %.4g (λ = %g)", delta, video.temporal_weight)
         coeffs = coefficients(style, delta if use_temporal and not fresh else 0.0)
 
-        def targets_at(size: tuple[int, int]):
+        def targets_at(size: tuple[int, int]) -> Targets:
             if size == (w, h):
                 # A window is a chain of springs anchored at the finished frames: the pair (b-1, b)
                 # holds the pull of frames b..B-1, so its stiffness is scaled by their number and
@@ -147,7 +148,7 @@ def stylize_sequence(
 
         first = window[0]
 
-        def on_iteration(k: int, terms: np.ndarray, image) -> None:
+        def on_iteration(k: int, terms: np.ndarray, image: Tensor) -> None:
             if progress:
                 progress.iteration(k, terms, image)
             if preview and preview.active and k % preview.every == 0:
@@ -183,10 +184,15 @@ def stylize_sequence(
             del history[old]
 
 
+Chain = tuple[np.ndarray, np.ndarray, np.ndarray]  # in-window warp: tap indices, tap weights, c
+
+
 def _chained_start(window: list[SourceFrame], history: dict[int, np.ndarray], offsets: list[int],
-                   init_mode: str):
+                   init_mode: str) -> tuple[np.ndarray, np.ndarray, np.ndarray, Chain]:
     """Starting images, constant temporal targets and in-window chain of a window of one shot."""
-    starts, warped, weights = [], [], []
+    starts: list[np.ndarray] = []
+    warped: list[np.ndarray] = []
+    weights: list[np.ndarray] = []
     h, w = window[0].content.shape[:2]
     chain_idx = np.zeros((len(window), h * w, 4), np.int32)
     chain_tap_weights = np.zeros((len(window), h * w, 4), np.float32)

@@ -12,7 +12,7 @@ BLOCKS = ((64, 2), (128, 2), (256, 4), (512, 4), (512, 4))
 CONV_LAYERS = tuple(
     f"block{b}_conv{c}" for b, (_, convs) in enumerate(BLOCKS, start=1) for c in range(1, convs + 1)
 )
-POOL_FACTOR = {name: 2 ** (int(name[5]) - 1) for name in CONV_LAYERS}  # downsampling at a layer
+POOL_FACTOR: dict[str, int] = {name: 2 ** (int(name[5]) - 1) for name in CONV_LAYERS}  # downsampling at a layer
 
 
 def check_layers(names: Sequence[str], option: str) -> None:

@@ -297,10 +297,3 @@ def parse_time(text: str | int, fps: Fraction | float) -> int:
                          "or a timecode (01:02.5, 00:01:02.5)")
     # The frame on screen at time t is the one that started at or before t.
     return math.floor(seconds * rate)
-
-
-def frame_name(index: int) -> str:
-    """The file name of frame `index` in a numbered PNG folder: frame_000001.png."""
-    if index < 0:
-        raise ValueError(f"frame index must be >= 0, got {index}")
-    return f"frame_{index:06d}.png"

@@ -18,11 +18,11 @@ import numpy as np
 
 from .errors import InputError, OutputError, UsageError
 from .images import read_image, write_bytes_atomic, write_image
-from .video import frame_name
 
 log = logging.getLogger(__name__)
 
 MANIFEST = "vidstyle-manifest.json"
+ENTRIES = "vidstyle-frames.jsonl"  # the finished frames' report entries, a JSON line each
 LOCK = ".vidstyle.lock"
 
 
@@ -59,6 +59,13 @@ def same_settings(old: dict, new: dict) -> bool:
                 for k, v in new_part.items() if k in old_part}
 
     return known(new, old) == old
+
+
+def frame_name(index: int) -> str:
+    """The file name of frame `index` in a numbered PNG folder: frame_000001.png."""
+    if index < 0:
+        raise ValueError(f"frame index must be >= 0, got {index}")
+    return f"frame_{index:06d}.png"
 
 
 class WorkDir:
@@ -158,6 +165,35 @@ class WorkDir:
 
     def load(self, position: int) -> np.ndarray:
         return read_image(self.frame_path(position))
+
+    # --- report entries --------------------------------------------------------------------------
+
+    def append_entry(self, entry: dict) -> None:
+        path = self.folder / ENTRIES
+        try:
+            with open(path, "a") as fh:
+                fh.write(json.dumps(entry) + "\n")
+        except OSError as exc:
+            raise OutputError(f"{path}: cannot write ({exc.strerror})") from None
+
+    def load_entries(self, done: int) -> list[dict]:
+        """Report entries of the frames before `done`, finished by an interrupted run; the file is
+        rewritten with just those (a torn last line, or a later frame's, is dropped)."""
+        path = self.folder / ENTRIES
+        if not path.exists():
+            return []
+        entries: dict[int, dict] = {}
+        for line in path.read_text().splitlines():
+            try:
+                entry = json.loads(line)
+            except ValueError:
+                continue
+            index = entry.get("index") if isinstance(entry, dict) else None
+            if isinstance(index, int) and 0 <= index < done:
+                entries[index] = entry
+        kept = [entries[k] for k in sorted(entries)]
+        write_bytes_atomic(path, "".join(json.dumps(e) + "\n" for e in kept).encode())
+        return kept
 
     def clear(self) -> None:
         """Remove our frames and manifest (not other files a user keeps in the folder)."""
