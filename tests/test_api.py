@@ -230,3 +230,28 @@ def test_keywords_are_taken_as_a_program_has_them(rng, tmp_path):
         StyleOptions.from_kwargs(init=content)
     with pytest.raises(InputError, match="8x8 is too small"):  # was a backend abort
         vidstyle.loss_terms(content[:8, :8], content[:8, :8], content, weights="random")
+
+
+def test_the_plot_breaks_its_lines_where_the_scale_changes(tmp_path, monkeypatch):
+    """Coarse-to-fine histories jump where the resolution changes: the plot marks the change and
+    draws no line across it; rows of 0 (a start that is the content) are not drawn on the log axis."""
+    import matplotlib.axes
+
+    from vidstyle.report import _scale_changes, plot_losses
+
+    rows = [[i, 0.0 if i == 0 else 10.0 + i, 5.0, 1.0, 0.0, 20.0, 0 if i < 3 else 1] for i in range(6)]
+    assert _scale_changes(np.asarray(rows, dtype=float)) == [3]
+    drawn = []
+    real_plot = matplotlib.axes.Axes.plot
+
+    def plot(ax, x, y, *args, **kwargs):
+        drawn.append((list(x), list(y), kwargs.get("label")))
+        return real_plot(ax, x, y, *args, **kwargs)
+
+    monkeypatch.setattr(matplotlib.axes.Axes, "plot", plot)
+    report = {"frames": [{"history": rows, "scales": [[32, 24], [64, 48]]}]}
+    plot_losses(tmp_path / "p.png", report)
+    content = next(d for d in drawn if d[2] is None and len(d[0]) == 7)  # 6 rows and the break
+    assert np.isnan(content[0][3]) and np.isnan(content[1][0])  # the break; the 0 start left out
+    assert {d[2] for d in drawn if d[2]} == {"content", "style", "tv", "total"}  # no empty "temporal"
+    assert (tmp_path / "p.png").stat().st_size > 1000

@@ -212,6 +212,19 @@ def test_an_image_output_that_is_a_folder_is_refused_before_work(capsys, tmp_pat
     assert (tmp_path / "out.png").is_dir()
 
 
+def test_warp_error_counts_the_pairs_it_averages(capsys, tmp_path):
+    from clips import make_frames
+
+    clip = tmp_path / "frames"
+    clip.mkdir()
+    for k, frame in enumerate(make_frames(3, 64, 48) + make_frames(2, 64, 48, seed=7)):  # a cut before 3
+        write_png(clip / f"f{k}.png", frame)
+    assert main(["warp-error", str(clip), str(clip)]) == 0
+    assert "over 3 frame pairs, 1 left out (scene cuts)" in capsys.readouterr().out
+    assert main(["warp-error", str(clip), str(clip), "--scene-cut", "0"]) == 0
+    assert "over 4 frame pairs (dis flow)" in capsys.readouterr().out  # it said 4 either way
+
+
 def test_a_one_frame_video_has_no_warp_error_to_show(capsys, tmp_path, style):
     clip = make_clip(tmp_path / "in.mp4", 1)
     code, out, _ = run_cli(capsys, clip, "-s", style, "-o", tmp_path / "out.mp4")

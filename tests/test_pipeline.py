@@ -241,6 +241,18 @@ def test_a_manifest_of_another_shape_starts_afresh_but_never_wipes_frames(tmp_pa
     assert len(list_frames(frames)) == 2
 
 
+def test_warp_error_leaves_out_the_pairs_the_run_cut(tmp_path, style_png):
+    """E_warp's cut pairs follow --scene-cut, as the run's own cuts do (it always used 0.1)."""
+    frames = make_frames(3, 64, 48, seed=0) + make_frames(2, 64, 48, seed=7)  # a cut before frame 3
+    clip = write_clip(tmp_path / "in.mp4", frames, 10)
+    cut = vidstyle.stylize_video(clip, style_png, tmp_path / "a", **FAST)
+    kept = vidstyle.stylize_video(clip, style_png, tmp_path / "b", scene_cut=0.0, **FAST)
+    assert [f["cut"] for f in cut["frames"]] == [True, False, False, True, False]
+    assert [f["cut"] for f in kept["frames"]] == [True, False, False, False, False]
+    assert [p is None or p != p for p in cut["warp_error"]["pairs"]] == [False, False, True, False]
+    assert all(p == p for p in kept["warp_error"]["pairs"])  # no NaN: every pair counted
+
+
 def test_frames_into_the_current_folder(tmp_path, style_png, monkeypatch):
     clip = write_clip(tmp_path / "in.mp4", make_frames(2, 64, 48), 10)
     (tmp_path / "here").mkdir()

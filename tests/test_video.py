@@ -17,12 +17,12 @@ from vidstyle.encode import VideoWriter, write_frame
 from vidstyle.errors import IncompleteInputError, InputError, OutputError, UsageError
 from vidstyle.ffmpeg import as_fraction, audio_duration, ffmpeg_exe
 from vidstyle.video import (
-    frame_name,
     iter_frames,
     list_frames,
     parse_time,
     probe,
 )
+from vidstyle.workdir import frame_name
 
 from clips import NTSC, make_frames, write_clip, write_wav
 
@@ -53,6 +53,13 @@ def test_round_trip_keeps_count_fps_and_sound(tmp_path: Path, wav: Path, fps: Fr
         errors = [np.abs(got.astype(int) - want).mean() for want in frames]
         # Lossy (4:2:0 chroma on saturated colours), but each frame is its own source's picture.
         assert errors[index] < 10 and int(np.argmin(errors)) == index
+
+
+@pytest.mark.parametrize("fps", [Fraction(10, 3), Fraction(15, 2), Fraction(60000, 1001)])
+def test_rates_ffmpeg_prints_rounded_are_read_exactly(tmp_path: Path, fps: Fraction) -> None:
+    """`--every 3` of a 10 fps clip is 10/3 fps, which ffmpeg prints as '3.33' (it was read as 333/100)."""
+    info = probe(write_clip(tmp_path / "clip.mp4", make_frames(4), fps))
+    assert info.fps == fps and info.duration == pytest.approx(float(4 / fps))
 
 
 def test_clip_without_sound_stays_silent(tmp_path: Path) -> None:

@@ -17,6 +17,7 @@ from .config import (
     FOLDER_FPS,
     POOLINGS,
     PRESETS,
+    SCENE_CUT,
     STOP_WINDOW,
     StyleOptions,
     VideoOptions,
@@ -179,6 +180,8 @@ def build_parser() -> argparse.ArgumentParser:
     we.add_argument("original", help="the original video or frame folder")
     we.add_argument("stylized", help="the stylised video or frame folder (same frames)")
     we.add_argument("--flow", choices=FLOW_METHODS, default="dis", help="optical flow method")
+    we.add_argument("--scene-cut", type=float, default=SCENE_CUT,
+                    help="pairs across a cut (as stylize --scene-cut finds them) are left out; 0 keeps all")
     return parser
 
 

@@ -150,8 +150,13 @@ def cmd_warp_error(args: argparse.Namespace) -> int:
     from .video import iter_frames
 
     original, stylized = iter_frames(Path(args.original)), iter_frames(Path(args.stylized))
-    value, pairs = warp_error((f for _, f in stylized), (f for _, f in original), args.flow)
-    print(NO_PAIRS if math.isnan(value) else f"E_warp {value:.6f} over {len(pairs)} frame pairs ({args.flow} flow)")
+    if not 0 <= args.scene_cut <= 1:
+        raise UsageError(f"--scene-cut: expected a fraction in [0, 1], got {args.scene_cut!r}")
+    value, pairs = warp_error((f for _, f in stylized), (f for _, f in original), args.flow, args.scene_cut)
+    counted = sum(1 for p in pairs if not math.isnan(p))  # cuts and empty masks are left out
+    left_out = f", {len(pairs) - counted} left out (scene cuts)" if counted < len(pairs) else ""
+    print(NO_PAIRS if math.isnan(value) else
+          f"E_warp {value:.6f} over {counted} frame pairs{left_out} ({args.flow} flow)")
     return 0
 
 

@@ -170,6 +170,9 @@ def _run(job: Job, styles: Sequence[ImageLike], engine: Engine, grams: StyleAt, 
             entry |= {"source_index": out.source_index, "cut": out.cut}
             if job.info.mixed_sizes:
                 entry["size"] = [out.image.shape[1], out.image.shape[0]]
+            if video.batch > 1 and not video.independent:
+                # The total weighs this frame's temporal term by δ times this (docs/BATCH.md).
+                entry["temporal_stiffness"] = out.window_size - out.slot
             work.append_entry(entry)
             entries.append(entry)
             if video.batch > 1 and out.slot == out.window_size - 1:  # the window is complete
@@ -263,6 +266,7 @@ def _warp_errors(job: Job, video: VideoOptions, count: int) -> dict:
             yield resize(frame, *job.size)
 
     out = (job.work.load(p) for p in range(count))
-    value, pairs = warp_error(out, originals(), video.flow)
-    floor, floor_pairs = warp_error(originals(), originals(), video.flow)
+    # The pairs the run treated as cuts (--scene-cut) are the ones left out.
+    value, pairs = warp_error(out, originals(), video.flow, video.scene_cut)
+    floor, floor_pairs = warp_error(originals(), originals(), video.flow, video.scene_cut)
     return {"output": value, "original": floor, "pairs": pairs, "original_pairs": floor_pairs}

@@ -78,14 +78,24 @@ def plot_losses(path: str | os.PathLike, report: dict) -> None:
     fig, axes = plt.subplots(1, 2 if pairs else 1, figsize=(12 if pairs else 7, 4.5), squeeze=False)
     ax = axes[0][0]
     colours = {"content": "tab:blue", "style": "tab:red", "tv": "tab:green", "temporal": "tab:purple", "total": "black"}
+    alpha = 1.0 if len(frames) == 1 else 0.4
     for j, name in enumerate(TERMS, start=1):
+        drawn = False
         for frame in frames:
             hist = np.asarray(frame["history"], dtype=float)
             if hist.size == 0 or not np.any(hist[:, j] > 0):
                 continue
-            alpha = 1.0 if len(frames) == 1 else 0.4
-            ax.plot(hist[:, 0], hist[:, j], color=colours[name], alpha=alpha, lw=1)
-        ax.plot([], [], color=colours[name], label=name)  # one legend entry per term
+            # A log axis has no 0: a start with content 0 (it is the content) is left out, not a cliff.
+            values = np.where(hist[:, j] > 0, hist[:, j], np.nan)
+            steps = hist[:, 0]
+            if frame.get("scales"):  # no line across a change of resolution
+                breaks = _scale_changes(hist)
+                steps, values = np.insert(steps, breaks, np.nan), np.insert(values, breaks, np.nan)
+            ax.plot(steps, values, color=colours[name], alpha=alpha, lw=1)
+            drawn = True
+        if drawn:
+            ax.plot([], [], color=colours[name], label=name)  # one legend entry per term shown
+    _mark_scales(ax, frames)
     ax.set_yscale("log")
     ax.set_xlabel("iteration")
     ax.set_ylabel("loss (unweighted components; total as optimised)")
@@ -102,3 +112,23 @@ def plot_losses(path: str | os.PathLike, report: dict) -> None:
     fig.savefig(buffer, dpi=100, format=Path(path).suffix.lstrip(".").lower() or "png")
     plt.close(fig)
     write_bytes_atomic(path, buffer.getvalue())
+
+
+def _mark_scales(ax, frames: list[dict]) -> None:
+    """Coarse-to-fine: a dotted line where the resolution changes, so that the jump in the
+    components (they are sums over more pixels) does not read as divergence."""
+    frame = next((f for f in frames if f.get("scales")), None)
+    if frame is None:
+        return
+    rows = np.asarray(frame["history"], dtype=float)
+    for row in [0, *_scale_changes(rows)]:
+        width, height = frame["scales"][int(rows[row, -1])]
+        if row:
+            ax.axvline(rows[row, 0] - 0.5, color="grey", ls=":", lw=1)
+        ax.annotate(f" {width}x{height}", (rows[row, 0], 1), xycoords=("data", "axes fraction"),
+                    va="top", fontsize=8, color="grey")
+
+
+def _scale_changes(rows: np.ndarray) -> list[int]:
+    """Rows of a coarse-to-fine history (scale in the last column) that start a new scale."""
+    return [int(r) for r in np.flatnonzero(np.diff(rows[:, -1]) != 0) + 1]

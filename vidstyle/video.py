@@ -126,6 +126,9 @@ def _probe_video(path: Path) -> StreamInfo:
     # disagree, i.e. the rate varies and the average gives the right duration.
     variable = avg is not None and base is not None and abs(float(avg - base)) > 0.01 * float(base)
     fps = (avg if variable else base or avg) or snap_rate(cv_fps)
+    if fps and 0 < cv_fps and abs(cv_fps - float(fps)) < 0.006 * float(fps):
+        # ffmpeg prints rates to 2 decimals (10/3 as '3.33'); OpenCV has the same rate in full.
+        fps = snap_rate(cv_fps)
     if fps <= 0:
         raise InputError(f"{path}: cannot tell the frame rate")
     count = int(packets[-1]) if packets else 0
