@@ -292,6 +292,8 @@ def test_api_paths_and_array_styles(tmp_path, style_png):
         vidstyle.stylize_video(clip, style_a, tmp_path / "arr", progress=StopAfter(2), **FAST)
     with pytest.raises(UsageError, match="the style images"):
         vidstyle.stylize_video(clip, 255 - style_a, tmp_path / "arr", **FAST)
+    done = vidstyle.stylize_video(clip, style_a, tmp_path / "arr", **FAST)  # resumed
+    assert done["config"]["style"] == ["array"]  # not the array's repr
     with pytest.raises(UsageError, match="unknown option bogus; known: .*frame_iterations"):
         vidstyle.stylize_video(clip, style_a, tmp_path / "x.mp4", bogus=1, **FAST)
 

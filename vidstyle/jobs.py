@@ -12,7 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .api import as_rgb, blend_weights, check_styles_at, checked_size
+from .api import ImageLike, as_rgb, blend_weights, check_styles_at, checked_size
 from .config import FOLDER_FPS, StyleOptions, VideoOptions
 from .encode import FORMATS, check_codec
 from .errors import OutputError, UsageError
@@ -55,7 +55,12 @@ def file_digest(path: str | os.PathLike) -> str:
     return hashlib.sha256(Path(path).read_bytes()).hexdigest()[:16]
 
 
-def style_digest(style) -> str:
+def style_name(style: ImageLike) -> str:
+    """How the report names a style: its path, or "array" for an array given to the API."""
+    return os.fspath(style) if isinstance(style, (str, os.PathLike)) else "array"
+
+
+def style_digest(style: ImageLike) -> str:
     """A style image's fingerprint, a file's or an array's: a changed style is not resumed."""
     if isinstance(style, (str, os.PathLike)):
         return file_digest(style)

@@ -24,7 +24,7 @@ from .device import resolve_precision
 from .encode import VideoWriter, write_frame
 from .errors import Interrupted
 from .images import resize
-from .jobs import Job, check_sizes, check_styles, open_source, plan, run_folders
+from .jobs import Job, check_sizes, check_styles, open_source, plan, run_folders, style_name
 from .optimize import Engine
 from .preview import Preview
 from .report import REPORT_VERSION, config_dict, frame_entries, plot_losses, write_report
@@ -206,7 +206,7 @@ def _run(job: Job, styles: Sequence[ImageLike], engine: Engine, grams: StyleAt, 
         "size": list(job.size),
         "weights": style.weights,
         "backend": backend.name(),
-        "config": config_dict(style) | config_dict(video) | {"style": [str(s) for s in styles]},
+        "config": config_dict(style) | config_dict(video) | {"style": [style_name(s) for s in styles]},
         "frames": entries,
         "fps": str(job.fps_out),
         "temporal_delta": state.get("delta"),
