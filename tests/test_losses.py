@@ -54,3 +54,20 @@ def test_temporal_is_weighted_mean_square(rng):
     expected = (c * (x[:, None] - warped) ** 2).sum() / (4 * 5 * 3)
     np.testing.assert_allclose(float(np_(losses.temporal_report(x, warped, c))[0]), expected, rtol=1e-5)
     assert float(np_(losses.temporal_report(x, warped, 0 * c))[0]) == 0.0
+
+
+def test_adam_update_first_step_moves_each_pixel_by_lr_against_its_gradient():
+    """Known answer: from m = v = 0 the bias-corrected step is lr·g/(|g| + ε), clipped to 0-255."""
+    from keras import ops
+
+    from vidstyle.optimize import adam_update
+
+    x = np.array([[10.0, 100.0, 254.5]], np.float32)
+    grad = np.array([[4.0, -0.5, -2.0]], np.float32)
+    zeros = np.zeros_like(x)
+    hyper = np.array([2.0, 0.9, 0.999, 1e-8], np.float32)
+    new_x, m, v, t = (ops.convert_to_numpy(a) for a in adam_update(x, zeros, zeros, np.float32(0.0), grad, hyper))
+    np.testing.assert_allclose(new_x, [[8.0, 102.0, 255.0]], rtol=1e-5)  # the last one clipped
+    np.testing.assert_allclose(m, 0.1 * grad, rtol=1e-5)
+    np.testing.assert_allclose(v, 0.001 * grad**2, rtol=1e-4)
+    assert float(t) == 1.0

@@ -25,6 +25,8 @@ from .workdir import WorkDir
 
 log = logging.getLogger(__name__)
 
+DISK_SLACK = 64 << 20  # bytes beyond the frames: manifest, report entries, the encoder's temporary video
+
 # Settings that change how a result is shown or written, not the frames themselves: a resumed
 # run may change them.
 NOT_SETTINGS = {"keep_frames", "restart", "overwrite", "preview", "preview_every", "preview_window",
@@ -179,13 +181,38 @@ def open_source(source: Path, video: VideoOptions) -> FrameReader:
 
 
 def plan(source: Path, output: Path, styles: list, style: StyleOptions, video: VideoOptions) -> Job:
+    """Check everything a run needs before any work (each refusal names its option) and plan it."""
     style_rgb = check_styles(styles, style)
     reader = open_source(source, video)
     info, start, end = reader.info, reader.start, reader.end
     if video.audio and video.no_audio:
         raise UsageError("--audio and --no-audio: give one or the other")
     size = check_sizes(info, style_rgb, style)
+    to_video, stale = _check_output(source, output, info, video)
+    in_place = not to_video and video.output_size == "working"
+    if info.variable_rate:
+        log.warning("note: %s has a variable frame rate; the output uses its average, %s fps, and so do "
+                    "times given to --start/--end", source, info.fps)
+    audio_from = _audio_source(source, info, video)
+    _check_disk(output, reader.expected, size)
+    settings = {
+        "input": str(source.resolve()),
+        "input_frames": info.frame_count,
+        "input_digest": input_digest(source),
+        "styles": [style_digest(s) for s in styles],
+        "size": list(size),
+        "range": [start, end, video.every],
+        "style_options": config_dict(style),
+        "video_options": {k: v for k, v in config_dict(video).items() if k not in NOT_SETTINGS},
+    }
+    work = WorkDir(output if in_place else beside(output))
+    return Job(info, reader, size, output, to_video, work, info.fps / video.every, audio_from,
+               float(start / info.fps), settings, style_rgb, stale)
 
+
+def _check_output(source: Path, output: Path, info: StreamInfo, video: VideoOptions) -> tuple[bool, WorkDir | None]:
+    """Whether the output is a video (else a frame folder), and the other kind's interrupted work
+    folder that --restart discards; refuses outputs that cannot or must not be written."""
     to_video = is_video_path(output)
     if not to_video and output.suffix.lower() in VIDEO_SUFFIXES:
         raise UsageError(f"--output {output}: vidstyle writes {', '.join(FORMATS)} videos, or frames to a folder")
@@ -199,46 +226,35 @@ def plan(source: Path, output: Path, styles: list, style: StyleOptions, video: V
     if output.resolve() == source.resolve():
         raise OutputError(f"{output}: the output is the input; choose another path")
     check_folder(output)
-    in_place = not to_video and video.output_size == "working"
-    work = WorkDir(output if in_place else beside(output))
-
     if to_video and output.exists() and not video.overwrite:
         raise OutputError(f"{output}: exists; pass --overwrite to replace it")
     if not to_video and output.is_file():
         raise OutputError(f"{output}: is a file; expected a folder for frame output")
-    stale = check_frame_folder(output, in_place, video) if not to_video else None
+    in_place = not to_video and video.output_size == "working"
+    return to_video, (check_frame_folder(output, in_place, video) if not to_video else None)
 
-    if info.variable_rate:
-        log.warning("note: %s has a variable frame rate; the output uses its average, %s fps, and so do "
-                    "times given to --start/--end", source, info.fps)
-    # The sound runs from the input's first frame, its own or an --audio track alike, and is cut
-    # at the range: --every keeps it, since the output's rate is the input's / N.
-    audio_from: Path | None = None
-    if video.audio:  # a given track wins, for a folder or a video alike
-        audio_from = Path(video.audio)
-        if not audio_from.is_file():
-            raise UsageError(f"--audio {audio_from}: no such file")
-        if audio_duration(audio_from) is None:
-            raise UsageError(f"--audio {audio_from}: holds no sound")
-    elif not info.is_folder and info.has_audio and not video.no_audio:
-        audio_from = source
 
-    frames = reader.expected
-    need = frames * size[0] * size[1] * 3 // 2 + (64 << 20)  # PNG frames, generously, plus slack
+def _audio_source(source: Path, info: StreamInfo, video: VideoOptions) -> Path | None:
+    """The sound for the output: an --audio track (for a folder or a video alike), else the video's own.
+
+    It runs from the input's first frame and is cut at the range; --every keeps it, since the
+    output's rate is the input's / N."""
+    if video.audio:
+        track = Path(video.audio)
+        if not track.is_file():
+            raise UsageError(f"--audio {track}: no such file")
+        if audio_duration(track) is None:
+            raise UsageError(f"--audio {track}: holds no sound")
+        return track
+    if not info.is_folder and info.has_audio and not video.no_audio:
+        return source
+    return None
+
+
+def _check_disk(output: Path, frames: int, size: tuple[int, int]) -> None:
+    """Refuse a run whose work folder would not fit: PNG frames at about 1.5 bytes a pixel, generously."""
+    need = frames * size[0] * size[1] * 3 // 2 + DISK_SLACK
     free = shutil.disk_usage(output.resolve().parent).free
     if free < need:
         raise OutputError(f"{output.resolve().parent}: {free >> 20} MiB free, about {need >> 20} MiB "
                           f"needed for {frames} frames at {size[0]}x{size[1]}; free some space or write elsewhere")
-
-    settings = {
-        "input": str(source.resolve()),
-        "input_frames": info.frame_count,
-        "input_digest": input_digest(source),
-        "styles": [style_digest(s) for s in styles],
-        "size": list(size),
-        "range": [start, end, video.every],
-        "style_options": config_dict(style),
-        "video_options": {k: v for k, v in config_dict(video).items() if k not in NOT_SETTINGS},
-    }
-    return Job(info, reader, size, output, to_video, work, info.fps / video.every, audio_from,
-               float(start / info.fps), settings, style_rgb, stale)

@@ -18,6 +18,7 @@ import scipy.optimize
 from keras import ops
 
 from . import backend
+from .backend import Tensor
 from .config import STOP_WINDOW, StyleOptions
 from .device import resolve_precision
 from .diffwarp import warp_taps
@@ -73,6 +74,19 @@ class Result:
 IterationCallback = Callable[[int, np.ndarray, object], None]  # (iteration, terms (B,5), image)
 
 
+def adam_update(x: Tensor, m: Tensor, v: Tensor, t: Tensor, grad: Tensor,
+                hyper: Tensor) -> tuple[Tensor, Tensor, Tensor, Tensor]:
+    """One Adam step on the pixels, kept in 0-255; `hyper` is (lr, β1, β2, ε) as a tensor, so a
+    changed value (--frame-lr) does not retrace the compiled step."""
+    lr, beta1, beta2, eps = hyper[0], hyper[1], hyper[2], hyper[3]
+    t = t + 1.0
+    m = beta1 * m + (1.0 - beta1) * grad
+    v = beta2 * v + (1.0 - beta2) * ops.square(grad)
+    m_hat = m / (1.0 - ops.power(beta1, t))
+    v_hat = v / (1.0 - ops.power(beta2, t))
+    return ops.clip(x - lr * m_hat / (ops.sqrt(v_hat) + eps), 0.0, 255.0), m, v, t
+
+
 class Engine:
     """The network and compiled steps for one set of options; reuse it for every frame."""
 
@@ -123,14 +137,7 @@ class Engine:
         def adam(x, m, v, t, hyper, params, *targets):
             backend.count_trace("adam")
             (_, terms), grad = value_and_grad(x, params, *targets)
-            lr, beta1, beta2, eps = hyper[0], hyper[1], hyper[2], hyper[3]
-            t = t + 1.0
-            m = beta1 * m + (1.0 - beta1) * grad
-            v = beta2 * v + (1.0 - beta2) * ops.square(grad)
-            m_hat = m / (1.0 - ops.power(beta1, t))
-            v_hat = v / (1.0 - ops.power(beta2, t))
-            x = ops.clip(x - lr * m_hat / (ops.sqrt(v_hat) + eps), 0.0, 255.0)
-            return x, m, v, t, terms
+            return (*adam_update(x, m, v, t, grad, hyper), terms)
 
         self._evaluate = backend.compile_fn(evaluate, jit_compile)
         self._gradient = backend.compile_fn(gradient, jit_compile)

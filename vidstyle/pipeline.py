@@ -134,58 +134,20 @@ def _run(job: Job, styles: Sequence[ImageLike], engine: Engine, grams: StyleAt, 
          started: float) -> dict:
     work = job.work
     manifest = work.prepare(job.settings, video.restart)
-    state = manifest["state"]
-    done = work.finished()
-    if video.batch > 1:
-        # A window's frames come from one joint optimisation: a run stopped between saving two of
-        # them resumes at the window's start, so windows group as in an uninterrupted run.
-        if "windows_done" in state:
-            done = min(done, state["windows_done"])
-        elif done == 0:
-            state["windows_done"] = 0
-            work.write_manifest(manifest)
-        # else: a run by a version that did not record windows; it resumes where its frames end
+    done = _resume_point(work, manifest, video.batch)
     total = job.reader.expected
     if done:
         log.info("resuming after %d of %d finished frames in %s", done, total, work.folder)
     if progress:
         progress.begin(total, done)
-    reach = max(video.long_term)
-    history = {p: work.load(p) for p in range(max(0, done - reach), done)}
-    entries = work.load_entries(done)
-    preview = Preview(video.preview, video.preview_window, video.preview_every)
-    frames = prefetch(source_frames(job.reader, job.size, video.long_term, video.flow, video.scene_cut, done,
-                                    video.independent, _fit(job.info, style)))
-    busy = 0.0
     try:
-        for out, delta in stylize_sequence(frames, engine, grams, style, video, history,
-                                           state.get("delta"), progress, preview):
-            if delta is not None and state.get("delta") != delta:
-                state["delta"] = delta  # recorded before the frame, so a resumed run reuses it
-                work.write_manifest(manifest)
-            work.save(out.position, out.image)
-            if out.slot == 0:
-                busy += out.result.step_seconds
-            entry = frame_entries(out.result, out.position - out.slot, out.seconds)[out.slot]
-            entry |= {"source_index": out.source_index, "cut": out.cut}
-            if job.info.mixed_sizes:
-                entry["size"] = [out.image.shape[1], out.image.shape[0]]
-            if video.batch > 1 and not video.independent:
-                # The total weighs this frame's temporal term by δ times this (docs/BATCH.md).
-                entry["temporal_stiffness"] = out.window_size - out.slot
-            work.append_entry(entry)
-            entries.append(entry)
-            if video.batch > 1 and out.slot == out.window_size - 1:  # the window is complete
-                state["windows_done"] = out.position + 1
-                work.write_manifest(manifest)
-            if progress:
-                progress.frame_done(out.position, out.seconds)
+        entries, busy = _stylize_frames(job, engine, grams, style, video, manifest, done, progress)
     except KeyboardInterrupt:
-        finished = work.finished()
+        state = manifest["state"]
         # Interrupted runs' time adds up in the manifest (not a kill -9's), for the report's total.
         state["seconds_before"] = state.get("seconds_before", 0.0) + time.perf_counter() - started
         work.write_manifest(manifest)
-        raise Interrupted(f"stopped after {finished} of {total} frames, kept in {work.folder}; "
+        raise Interrupted(f"stopped after {work.finished()} of {total} frames, kept in {work.folder}; "
                           "run the same command again to resume") from None
     count = work.finished()
     # E_warp before the output: stopped here, the run resumes (all frames done) and writes it;
@@ -199,7 +161,77 @@ def _run(job: Job, styles: Sequence[ImageLike], engine: Engine, grams: StyleAt, 
         raise Interrupted(f"stopped with all {count} frames done, kept in {work.folder}, before the output "
                           "was written; run the same command again to write it") from None
     wall = time.perf_counter() - started - measuring  # the job's time; E_warp is a measurement of it
-    report = {
+    report = _report(job, styles, style, video, manifest["state"], entries, busy, wall, warp)
+    manifest["state"]["complete"] = True
+    if report_path:
+        write_report(report_path, report)
+    if plot_path:
+        plot_losses(plot_path, report)
+    if (job.to_video or video.output_size == "original") and not video.keep_frames:
+        work.remove()
+    else:
+        work.write_manifest(manifest)  # the output folder itself, or kept: marked complete
+    job.reader.check_complete()  # exit 3 after writing what could be decoded
+    return report
+
+
+def _resume_point(work: WorkDir, manifest: dict, batch: int) -> int:
+    """The first frame to optimise: after the finished ones, at a window's start with --batch."""
+    state = manifest["state"]
+    done = work.finished()
+    if batch > 1:
+        # A window's frames come from one joint optimisation: a run stopped between saving two of
+        # them resumes at the window's start, so windows group as in an uninterrupted run.
+        if "windows_done" in state:
+            done = min(done, state["windows_done"])
+        elif done == 0:
+            state["windows_done"] = 0
+            work.write_manifest(manifest)
+        # else: a run by a version that did not record windows; it resumes where its frames end
+    return done
+
+
+def _stylize_frames(job: Job, engine: Engine, grams: StyleAt, style: StyleOptions, video: VideoOptions,
+                    manifest: dict, done: int, progress: Progress | None) -> tuple[list[dict], float]:
+    """Optimise the frames from `done` on, saving each as it is finished; returns the report entries
+    of all frames (the earlier runs' too) and the seconds spent inside the compiled steps."""
+    work, state = job.work, manifest["state"]
+    reach = max(video.long_term)
+    history = {p: work.load(p) for p in range(max(0, done - reach), done)}
+    entries = work.load_entries(done)
+    preview = Preview(video.preview, video.preview_window, video.preview_every)
+    frames = prefetch(source_frames(job.reader, job.size, video.long_term, video.flow, video.scene_cut, done,
+                                    video.independent, _fit(job.info, style)))
+    busy = 0.0
+    for out, delta in stylize_sequence(frames, engine, grams, style, video, history,
+                                       state.get("delta"), progress, preview):
+        if delta is not None and state.get("delta") != delta:
+            state["delta"] = delta  # recorded before the frame, so a resumed run reuses it
+            work.write_manifest(manifest)
+        work.save(out.position, out.image)
+        if out.slot == 0:
+            busy += out.result.step_seconds
+        entry = frame_entries(out.result, out.position - out.slot, out.seconds)[out.slot]
+        entry |= {"source_index": out.source_index, "cut": out.cut}
+        if job.info.mixed_sizes:
+            entry["size"] = [out.image.shape[1], out.image.shape[0]]
+        if video.batch > 1 and not video.independent:
+            # The total weighs this frame's temporal term by δ times this (docs/BATCH.md).
+            entry["temporal_stiffness"] = out.window_size - out.slot
+        work.append_entry(entry)
+        entries.append(entry)
+        if video.batch > 1 and out.slot == out.window_size - 1:  # the window is complete
+            state["windows_done"] = out.position + 1
+            work.write_manifest(manifest)
+        if progress:
+            progress.frame_done(out.position, out.seconds)
+    return entries, busy
+
+
+def _report(job: Job, styles: Sequence[ImageLike], style: StyleOptions, video: VideoOptions, state: dict,
+            entries: list[dict], busy: float, wall: float, warp: dict) -> dict:
+    """The run's report (docs/REPORT.md)."""
+    return {
         "version": REPORT_VERSION,
         "input": str(job.info.path),
         "output": str(job.output),
@@ -215,20 +247,6 @@ def _run(job: Job, styles: Sequence[ImageLike], engine: Engine, grams: StyleAt, 
         "busy": busy / wall if wall else None,
         "warp_error": warp,
     }
-    state["complete"] = True
-    if report_path:
-        write_report(report_path, report)
-    if plot_path:
-        plot_losses(plot_path, report)
-    if job.to_video or video.output_size == "original":
-        if video.keep_frames:
-            work.write_manifest(manifest)
-        else:
-            work.remove()
-    else:
-        work.write_manifest(manifest)
-    job.reader.check_complete()  # exit 3 after writing what could be decoded
-    return report
 
 
 def _write_output(job: Job, video: VideoOptions, count: int) -> None:

@@ -114,16 +114,8 @@ def stylize_sequence(
         targets_rgb = np.stack([luminance(c) for c in contents]) if style.preserve_colors else contents
         h, w = targets_rgb.shape[1:3]
         grams = style_at((w, h))
-        if fresh:
-            x0 = np.stack([initial_image(style.init, t, style.seed) for t in targets_rgb])
-            iterations = style.iterations
-            warped, weights, chain = None, None, None
-        else:
-            x0, warped, weights, chain = _chained_start(window, history, offsets, video.init_mode)
-            if style.preserve_colors:  # the optimisation runs on luminance; so must its targets
-                x0 = np.stack([luminance(x) for x in x0])
-                warped = np.stack([[luminance(one) for one in ws] for ws in warped])
-            iterations = video.frame_iterations
+        x0, warped, weights, chain = _window_start(window, history, offsets, style, video, targets_rgb, fresh)
+        iterations = style.iterations if fresh else video.frame_iterations
         # Later frames may take another Adam step: they start far from their optimum (docs/DEFAULTS.md).
         step_options = style if fresh or video.frame_lr is None else style.replace(lr=video.frame_lr)
         if delta is None and use_temporal:
@@ -131,21 +123,7 @@ def stylize_sequence(
             delta = temporal_scale(engine, x0[0], probe, video.temporal_weight)
             log.info("temporal weight δ = %.4g (λ = %g)", delta, video.temporal_weight)
         coeffs = coefficients(style, delta if use_temporal and not fresh else 0.0)
-
-        def targets_at(size: tuple[int, int]) -> Targets:
-            if size == (w, h):
-                # A window is a chain of springs anchored at the finished frames: the pair (b-1, b)
-                # holds the pull of frames b..B-1, so its stiffness is scaled by their number and
-                # every pair stretches about as much as one sequential pair (docs/BATCH.md).
-                stiffness = None if warped is None else np.arange(len(window), 0, -1, dtype=np.float32)
-                return engine.targets(targets_rgb, grams, coeffs, warped, weights, chain, stiffness)
-            # Coarser scales: temporal targets resized; the in-window chain only at full size.
-            small = None if warped is None else [
-                np.stack([resize_batch(frames, *size) for frames in warped]),
-                np.stack([resize_batch(ws, *size) for ws in weights]),
-            ]
-            return engine.targets(resize_batch(targets_rgb, *size), grams, coeffs, *(small or [None, None]))
-
+        targets_at = _targets_at(engine, targets_rgb, grams, coeffs, warped, weights, chain)
         first = window[0]
 
         def on_iteration(k: int, terms: np.ndarray, image: Tensor) -> None:
@@ -158,12 +136,7 @@ def stylize_sequence(
         if progress:
             progress.frame_start(first.position, iterations * style.scales)  # each scale runs them all
         try:
-            if style.scales > 1:
-                sizes = scale_sizes(w, h, style.scales, min_long_side(style.content_layers + style.style_layers))
-                result = optimize_scales(engine, x0, targets_at, sizes, iterations, style.tol, on_iteration,
-                                         step_options)
-            else:
-                result = engine.optimize(x0, targets_at((w, h)), iterations, style.tol, on_iteration, step_options)
+            result = _optimize(engine, x0, targets_at, iterations, step_options, on_iteration)
         except OptimizationError as exc:
             raise OptimizationError(
                 f"frame {first.position} (source frame {first.source_index}): {exc}; the frames before "
@@ -185,6 +158,54 @@ def stylize_sequence(
 
 
 Chain = tuple[np.ndarray, np.ndarray, np.ndarray]  # in-window warp: tap indices, tap weights, c
+
+
+def _window_start(window: list[SourceFrame], history: dict[int, np.ndarray], offsets: list[int],
+                  style: StyleOptions, video: VideoOptions, targets_rgb: np.ndarray, fresh: bool,
+                  ) -> tuple[np.ndarray, np.ndarray | None, np.ndarray | None, Chain | None]:
+    """Starting images and temporal targets: from --init for a window that starts afresh, else
+    chained from the finished frames (none for a fresh one)."""
+    if fresh:
+        return np.stack([initial_image(style.init, t, style.seed) for t in targets_rgb]), None, None, None
+    x0, warped, weights, chain = _chained_start(window, history, offsets, video.init_mode)
+    if style.preserve_colors:  # the optimisation runs on luminance; so must its targets
+        x0 = np.stack([luminance(x) for x in x0])
+        warped = np.stack([[luminance(one) for one in ws] for ws in warped])
+    return x0, warped, weights, chain
+
+
+def _targets_at(engine: Engine, targets_rgb: np.ndarray, grams: list, coeffs: tuple[float, ...],
+                warped: np.ndarray | None, weights: np.ndarray | None,
+                chain: Chain | None) -> Callable[[tuple[int, int]], Targets]:
+    """The window's targets at a working size (w, h), or at a coarser scale of it."""
+    h, w = targets_rgb.shape[1:3]
+    count = len(targets_rgb)
+
+    def targets_at(size: tuple[int, int]) -> Targets:
+        if size == (w, h):
+            # A window is a chain of springs anchored at the finished frames: the pair (b-1, b)
+            # holds the pull of frames b..B-1, so its stiffness is scaled by their number and
+            # every pair stretches about as much as one sequential pair (docs/BATCH.md).
+            stiffness = None if warped is None else np.arange(count, 0, -1, dtype=np.float32)
+            return engine.targets(targets_rgb, grams, coeffs, warped, weights, chain, stiffness)
+        if warped is None or weights is None:
+            return engine.targets(resize_batch(targets_rgb, *size), grams, coeffs)
+        # Coarser scales: temporal targets resized; the in-window chain only at full size.
+        small_warped = np.stack([resize_batch(frames, *size) for frames in warped])
+        small_weights = np.stack([resize_batch(ws, *size) for ws in weights])
+        return engine.targets(resize_batch(targets_rgb, *size), grams, coeffs, small_warped, small_weights)
+
+    return targets_at
+
+
+def _optimize(engine: Engine, x0: np.ndarray, targets_at: Callable[[tuple[int, int]], Targets], iterations: int,
+              options: StyleOptions, on_iteration: Callable[[int, np.ndarray, Tensor], None]) -> Result:
+    """One window's optimisation, coarse-to-fine with --scales."""
+    h, w = x0.shape[1:3]
+    if options.scales > 1:
+        sizes = scale_sizes(w, h, options.scales, min_long_side(options.content_layers + options.style_layers))
+        return optimize_scales(engine, x0, targets_at, sizes, iterations, options.tol, on_iteration, options)
+    return engine.optimize(x0, targets_at((w, h)), iterations, options.tol, on_iteration, options)
 
 
 def _chained_start(window: list[SourceFrame], history: dict[int, np.ndarray], offsets: list[int],
