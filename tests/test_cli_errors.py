@@ -52,7 +52,8 @@ def write_png(path: Path, rgb_or_raw: np.ndarray, raw: bool = False) -> Path:
     return path
 
 
-def make_folder(path: Path, count: int, seed: int = 0, name: str = "f{:03d}.png") -> Path:
+def make_folder(path: Path, count: int, seed: int = 0, name: str = "frame_{:06d}.png") -> Path:
+    # Output frames keep these names (a folder of images out to a folder keeps them).
     path.mkdir(parents=True, exist_ok=True)
     for i, frame in enumerate(frame_images(count, seed)):
         write_png(path / name.format(i), frame)

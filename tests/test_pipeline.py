@@ -253,6 +253,44 @@ def test_warp_error_leaves_out_the_pairs_the_run_cut(tmp_path, style_png):
     assert all(p == p for p in kept["warp_error"]["pairs"])  # no NaN: every pair counted
 
 
+def test_a_folder_of_images_out_to_a_folder_keeps_their_names(tmp_path, style_png):
+    """Photos keep their names as PNG (they were numbered frame_NNNNNN.png): through a stop and a
+    resume, at the original size, and never over a file of that name that no run of ours wrote."""
+    from vidstyle.images import write_image
+
+    photos = tmp_path / "photos"
+    photos.mkdir()
+    for name, frame in zip(["beach.jpg", "cat.png", "dog.bmp"], make_frames(3, 64, 48)):
+        write_image(photos / name, frame)
+    run = FAST | {"independent": True}
+    out = tmp_path / "out"
+
+    def pngs(folder):
+        return sorted(p.name for p in folder.glob("*.png"))
+
+    with pytest.raises(Interrupted):
+        vidstyle.stylize_video(photos, style_png, out, progress=StopAfter(2), **run)
+    assert pngs(out) == ["beach.png", "cat.png"]
+    kept = (out / "cat.png").stat().st_mtime_ns
+    vidstyle.stylize_video(photos, style_png, out, **run)  # resumed
+    assert pngs(out) == ["beach.png", "cat.png", "dog.png"] and (out / "cat.png").stat().st_mtime_ns == kept
+    vidstyle.stylize_video(photos, style_png, out, end=1, overwrite=True, **run)
+    assert pngs(out) == ["beach.png"]  # the longer run's files went with it
+    original = tmp_path / "original"
+    vidstyle.stylize_video(photos, style_png, original, output_size="original", size=32, **run)
+    assert pngs(original) == ["beach.png", "cat.png", "dog.png"]
+    assert read_image(original / "dog.png").shape == (48, 64, 3)
+    mine = tmp_path / "mine"
+    mine.mkdir()
+    write_image(mine / "cat.png", np.zeros((8, 8, 3), np.uint8))
+    with pytest.raises(OutputError, match="--overwrite"):
+        vidstyle.stylize_video(photos, style_png, mine, **run)
+    assert read_image(mine / "cat.png").shape == (8, 8, 3)
+    write_image(photos / "cat.jpg", make_frames(1, 64, 48)[0])  # cat.jpg and cat.png: one name
+    vidstyle.stylize_video(photos, style_png, tmp_path / "numbered", **run)
+    assert pngs(tmp_path / "numbered") == [f"frame_{k:06d}.png" for k in range(4)]
+
+
 def test_frames_into_the_current_folder(tmp_path, style_png, monkeypatch):
     clip = write_clip(tmp_path / "in.mp4", make_frames(2, 64, 48), 10)
     (tmp_path / "here").mkdir()

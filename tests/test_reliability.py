@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import errno
 import hashlib
+import json
 import logging
 import os
 import re
@@ -321,6 +322,16 @@ def test_frame_names_cannot_escape_the_output_folder(capsys, tmp_path, style):
     assert victim.read_bytes() == b"not to be touched"
     assert not (out / frame_name(0)).is_symlink() and frame_count(out) == 2
     assert sorted(p.name for p in tmp_path.iterdir()) == ["frames", "out", "style.png", "victim.png"]
+    # Output names come from the input folder's own file names (no separator can be in one), or from
+    # the manifest of an interrupted run: a tampered one cannot send a frame elsewhere.
+    manifest = json.loads((out / MANIFEST).read_text())
+    manifest["state"] = {}
+    manifest["names"] = ["../victim.png", frame_name(1)]
+    (out / MANIFEST).write_text(json.dumps(manifest))
+    (out / frame_name(0)).unlink()
+    code, _, err = run_cli(capsys, folder, "-s", style, "-o", out)
+    assert code == 0, err
+    assert victim.read_bytes() == b"not to be touched"
 
 
 # --- random bytes and random images to the readers: only our own errors ---------------------

@@ -47,6 +47,7 @@ class Job:
     settings: dict
     style_rgb: list[np.ndarray]  # the style images, decoded once
     stale: WorkDir | None = None  # the other output size's interrupted run, discarded by --restart
+    names: list[str] | None = None  # the output frames' names (a folder of images in and out)
 
 
 def is_video_path(path: Path) -> bool:
@@ -130,13 +131,30 @@ def run_folders(source: Path, output: Path) -> list[Path]:
     return [*folders, beside(output)]
 
 
-def check_frame_folder(output: Path, in_place: bool, video: VideoOptions) -> WorkDir | None:
+def output_names(reader: FrameReader) -> list[str] | None:
+    """A folder of images out to a folder keeps their names, as PNG (beach.jpg -> beach.png), so
+    photos stay recognisable and frames keep their numbers. None (numbered frame_NNNNNN.png) for a
+    video, or where two names would become one (a.jpg and a.png)."""
+    if not reader.info.is_folder:
+        return None
+    files = list_frames(reader.info.path, one_size=False)
+    stop = len(files) if reader.end is None else min(reader.end, len(files))
+    names = [files[i].stem + ".png" for i in range(reader.start, stop, reader.every)]
+    if len({n.lower() for n in names}) < len(names):
+        log.info("%s: two images would get one name as PNG; the frames are numbered instead", reader.info.path)
+        return None
+    return names
+
+
+def check_frame_folder(output: Path, in_place: bool, video: VideoOptions,
+                       names: list[str] | None = None) -> WorkDir | None:
     """Frames out to a folder: the work folder is the output itself at the working size, or
-    `<output>.vidstyle/` with --output-size original. Neither run may clobber the other's frames.
+    `<output>.vidstyle/` with --output-size original. Neither run may clobber the other's frames,
+    nor files of the output's names that no run of ours wrote.
     Returns the other kind's interrupted work folder that --restart discards (once locked)."""
     sibling = WorkDir(beside(output))
     manifest = WorkDir(output).read_manifest() if output.is_dir() else None
-    ours = output.is_dir() and any(output.glob("frame_*.png"))
+    ours = output.is_dir() and (any(output.glob("frame_*.png")) or any((output / n).exists() for n in names or []))
     complete = bool(manifest and manifest.get("state", {}).get("complete"))
     interrupted = manifest is not None and not complete
     if in_place:
@@ -188,7 +206,8 @@ def plan(source: Path, output: Path, styles: list, style: StyleOptions, video: V
     if video.audio and video.no_audio:
         raise UsageError("--audio and --no-audio: give one or the other")
     size = check_sizes(info, style_rgb, style)
-    to_video, stale = _check_output(source, output, info, video)
+    names = None if is_video_path(output) else output_names(reader)
+    to_video, stale = _check_output(source, output, info, video, names)
     in_place = not to_video and video.output_size == "working"
     if info.variable_rate:
         log.warning("note: %s has a variable frame rate; the output uses its average, %s fps, and so do "
@@ -205,12 +224,13 @@ def plan(source: Path, output: Path, styles: list, style: StyleOptions, video: V
         "style_options": config_dict(style),
         "video_options": {k: v for k, v in config_dict(video).items() if k not in NOT_SETTINGS},
     }
-    work = WorkDir(output if in_place else beside(output))
+    work = WorkDir(output, names) if in_place else WorkDir(beside(output))
     return Job(info, reader, size, output, to_video, work, info.fps / video.every, audio_from,
-               float(start / info.fps), settings, style_rgb, stale)
+               float(start / info.fps), settings, style_rgb, stale, names)
 
 
-def _check_output(source: Path, output: Path, info: StreamInfo, video: VideoOptions) -> tuple[bool, WorkDir | None]:
+def _check_output(source: Path, output: Path, info: StreamInfo, video: VideoOptions,
+                  names: list[str] | None) -> tuple[bool, WorkDir | None]:
     """Whether the output is a video (else a frame folder), and the other kind's interrupted work
     folder that --restart discards; refuses outputs that cannot or must not be written."""
     to_video = is_video_path(output)
@@ -231,7 +251,7 @@ def _check_output(source: Path, output: Path, info: StreamInfo, video: VideoOpti
     if not to_video and output.is_file():
         raise OutputError(f"{output}: is a file; expected a folder for frame output")
     in_place = not to_video and video.output_size == "working"
-    return to_video, (check_frame_folder(output, in_place, video) if not to_video else None)
+    return to_video, (check_frame_folder(output, in_place, video, names) if not to_video else None)
 
 
 def _audio_source(source: Path, info: StreamInfo, video: VideoOptions) -> Path | None:

@@ -21,7 +21,7 @@ from . import backend
 from .api import ImageLike, as_list, blend_weights, get_engine, prepare_styles, working_size
 from .config import StyleOptions, VideoOptions
 from .device import resolve_precision
-from .encode import VideoWriter, write_frame
+from .encode import VideoWriter
 from .errors import Interrupted
 from .images import resize
 from .jobs import Job, check_sizes, check_styles, open_source, plan, run_folders, style_name
@@ -265,10 +265,13 @@ def _write_output(job: Job, video: VideoOptions, count: int) -> None:
                 writer.write(frame)
     elif video.output_size == "original":
         job.output.mkdir(exist_ok=True)
-        WorkDir(job.output).clear()  # an earlier run's frames (plan() required --overwrite for them)
+        out = WorkDir(job.output, job.names)
+        out.clear()  # an earlier run's frames (plan() required --overwrite for them)
         (job.output / ENTRIES).unlink(missing_ok=True)
         for position, frame in enumerate(frames):
-            write_frame(job.output, position, frame)
+            out.save(position, frame)
+        # As a working-size output folder has: a later run knows which files are ours to replace.
+        out.write_manifest({"version": 1, "settings": job.settings, "state": {"complete": True}, "names": job.names})
 
 
 def _warp_errors(job: Job, video: VideoOptions, count: int) -> dict:

@@ -68,9 +68,23 @@ def frame_name(index: int) -> str:
     return f"frame_{index:06d}.png"
 
 
+def plain_names(value: object) -> list[str] | None:
+    """Frame names from a manifest, if they are plain file names (a hand-edited '../x.png' is not
+    followed out of the folder); else None, numbered frames."""
+    if not isinstance(value, list):
+        return None
+    plain = all(isinstance(n, str) and n.endswith(".png") and Path(n).name == n and not n.startswith(".")
+                for n in value)
+    return value if plain else None
+
+
 class WorkDir:
-    def __init__(self, folder: Path):
+    """A folder of finished frames: numbered frame_NNNNNN.png, or `names[position]` (a folder of
+    images out to a folder keeps their names)."""
+
+    def __init__(self, folder: Path, names: list[str] | None = None):
         self.folder = folder
+        self.names = names
         self._lock_fd: int | None = None
 
     # --- lock ------------------------------------------------------------------------------------
@@ -135,8 +149,10 @@ class WorkDir:
             old = None
         if old is None:
             self.clear()
-            old = {"version": 1, "settings": settings, "state": {}}
+            old = {"version": 1, "settings": settings, "state": {}, "names": self.names}
             self.write_manifest(old)
+        else:  # resumed: named as its frames were (a run by a version without names: numbered)
+            self.names = plain_names(old.get("names"))
         for stale in self.folder.glob(".*.tmp"):  # half-written files of a killed run
             stale.unlink(missing_ok=True)
         return old
@@ -144,12 +160,12 @@ class WorkDir:
     # --- frames ----------------------------------------------------------------------------------
 
     def frame_path(self, position: int) -> Path:
-        return self.folder / frame_name(position)
+        return self.folder / (self.names[position] if self.names else frame_name(position))
 
     def finished(self) -> int:
         """Number of leading frames that are present and readable (a resumed run starts there)."""
         count = 0
-        while self.frame_path(count).exists():
+        while (self.names is None or count < len(self.names)) and self.frame_path(count).exists():
             count += 1
         if count:
             try:  # the last one is the one a crash could have hit; atomic writes make it whole
@@ -196,9 +212,12 @@ class WorkDir:
         return kept
 
     def clear(self) -> None:
-        """Remove our frames and manifest (not other files a user keeps in the folder)."""
-        for path in self.folder.glob("frame_*.png"):
-            path.unlink()
+        """Remove our frames and manifest (not other files a user keeps in the folder): numbered
+        frames, this run's names, and the names the manifest recorded for an earlier run."""
+        old = self.read_manifest() if (self.folder / MANIFEST).exists() else None
+        named = {*(self.names or []), *(plain_names(old.get("names")) or [] if old else [])}
+        for path in [*self.folder.glob("frame_*.png"), *(self.folder / n for n in sorted(named))]:
+            path.unlink(missing_ok=True)
         (self.folder / MANIFEST).unlink(missing_ok=True)
 
     def remove(self) -> None:
