@@ -20,7 +20,17 @@ from .ffmpeg import as_fraction, audio_duration
 from .images import IMAGE_SUFFIXES
 from .report import config_dict
 from .sidefiles import check_parent
-from .video import VIDEO_SUFFIXES, FrameReader, StreamInfo, folder_sizes, list_frames, parse_time, probe
+from .video import (
+    VIDEO_SUFFIXES,
+    FrameReader,
+    StreamInfo,
+    folder_sizes,
+    frame_times,
+    list_frames,
+    parse_seconds,
+    parse_time,
+    probe,
+)
 from .workdir import WorkDir
 
 log = logging.getLogger(__name__)
@@ -189,13 +199,20 @@ def open_source(source: Path, video: VideoOptions) -> FrameReader:
     info = probe(source, fps=rate, one_size=not video.independent)
     if video.fps and not info.is_folder:
         raise UsageError(f"--fps {video.fps}: sets a frame folder's rate; a video keeps its own ({info.fps} fps)")
-    start = _named("--start", parse_time, video.start, info.fps) if video.start is not None else 0
-    end = _named("--end", parse_time, video.end, info.fps) if video.end is not None else None
+    # A variable-rate video's times are placed by its frames' timestamps (a decoding pass), not the average rate.
+    timed = any(value is not None and _named(option, parse_seconds, value) is not None
+                for option, value in (("--start", video.start), ("--end", video.end)))
+    times = frame_times(source) if timed and info.variable_rate and not info.is_folder else None
+    start = _named("--start", parse_time, video.start, info.fps, times) if video.start is not None else 0
+    end = _named("--end", parse_time, video.end, info.fps, times) if video.end is not None else None
     if end is not None and end <= start:
         raise UsageError(f"--start {video.start or 0} is not before --end {video.end}")
     if start >= info.frame_count:
         raise UsageError(f"--start {video.start}: past the last frame ({info.frame_count} frames)")
-    return FrameReader(source, start=start, end=end, every=video.every, info=info)
+    reader = FrameReader(source, start=start, end=end, every=video.every, info=info)
+    # The sound runs from the first frame: a timestamped start is measured from it.
+    reader.start_seconds = times[start] - times[0] if times and start < len(times) else float(start / info.fps)
+    return reader
 
 
 def plan(source: Path, output: Path, styles: list, style: StyleOptions, video: VideoOptions) -> Job:
@@ -210,8 +227,8 @@ def plan(source: Path, output: Path, styles: list, style: StyleOptions, video: V
     to_video, stale = _check_output(source, output, info, video, names)
     in_place = not to_video and video.output_size == "working"
     if info.variable_rate:
-        log.warning("note: %s has a variable frame rate; the output uses its average, %s fps, and so do "
-                    "times given to --start/--end", source, info.fps)
+        log.warning("note: %s has a variable frame rate; the output plays its frames at their average rate, "
+                    "%s fps (times given to --start/--end follow the frames' own timestamps)", source, info.fps)
     audio_from = _audio_source(source, info, video)
     _check_disk(output, reader.expected, size)
     settings = {
@@ -226,7 +243,7 @@ def plan(source: Path, output: Path, styles: list, style: StyleOptions, video: V
     }
     work = WorkDir(output, names) if in_place else WorkDir(beside(output))
     return Job(info, reader, size, output, to_video, work, info.fps / video.every, audio_from,
-               float(start / info.fps), settings, style_rgb, stale, names)
+               reader.start_seconds, settings, style_rgb, stale, names)
 
 
 def _check_output(source: Path, output: Path, info: StreamInfo, video: VideoOptions,

@@ -8,11 +8,12 @@ estimates it from the duration for mkv/avi). Encoding lives in `encode.py`.
 
 from __future__ import annotations
 
+import bisect
 import logging
 import math
 import os
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
@@ -205,6 +206,7 @@ class FrameReader:
             raise UsageError(f"{self.info.path}: start frame {start} is past the last frame "
                              f"({self.info.frame_count} frames)")
         self.start, self.end, self.every = start, end, every
+        self.start_seconds = float(start / self.info.fps)  # where the range starts (exact: jobs.open_source)
         stop = self.info.frame_count if end is None else min(end, self.info.frame_count)
         self.expected = len(range(start, stop, every))
         self.decoded = 0
@@ -278,16 +280,28 @@ def iter_frames(path: str | os.PathLike, *, start: int = 0, end: int | None = No
 _TIMECODE = re.compile(r"^(?:(\d+):)?(\d{1,2}):(\d{1,2}(?:\.\d*)?)$")
 
 
-def parse_time(text: str | int, fps: Fraction | float) -> int:
-    """A frame index from '120' or 120 (frame), '12.5s' (seconds) or '[hh:]mm:ss[.s]' (timecode, decimal seconds)."""
+def parse_time(text: str | int, fps: Fraction | float, times: Sequence[float] | None = None) -> int:
+    """A frame index from '120' or 120 (frame), '12.5s' (seconds) or '[hh:]mm:ss[.s]' (timecode,
+    decimal seconds). A time gives the frame on screen then: by `times` (each frame's start, for a
+    variable rate) when given, else by the rate."""
+    seconds = parse_seconds(text)
+    if seconds is None:
+        return int(str(text).strip())
+    if times is not None:
+        return max(0, bisect.bisect_right(times, float(seconds) + 1e-6) - 1)
+    # The frame on screen at time t is the one that started at or before t.
+    return math.floor(seconds * as_fraction(fps))
+
+
+def parse_seconds(text: str | int) -> Fraction | None:
+    """The seconds of a time ('12.5s', '01:02.5'), or None for a frame index ('120', 120)."""
     if isinstance(text, bool) or not isinstance(text, (str, int)):
         raise UsageError(f"time {text!r}: expected a frame index (120), seconds ('12.5s') or a timecode ('01:02.5')")
     raw = str(text).strip().lower()
-    rate = as_fraction(fps)
     if raw.startswith("-"):
         raise UsageError(f"time {text!r} is negative")
     if re.fullmatch(r"\d+", raw):
-        return int(raw)
+        return None
     if re.fullmatch(r"(\d+(\.\d*)?|\.\d+)s", raw):
         seconds = Fraction(raw[:-1])
     elif match := _TIMECODE.match(raw):
@@ -298,5 +312,17 @@ def parse_time(text: str | int, fps: Fraction | float) -> int:
     else:
         raise UsageError(f"time {text!r}: expected a frame index (120), seconds (12.5s) "
                          "or a timecode (01:02.5, 00:01:02.5)")
-    # The frame on screen at time t is the one that started at or before t.
-    return math.floor(seconds * rate)
+    return seconds
+
+
+def frame_times(path: str | os.PathLike) -> list[float]:
+    """Each frame's start in seconds, from its timestamp: a variable-rate video's frames are not
+    index / rate. Costs one decoding pass, so it is read only when a time must be placed exactly."""
+    cap, _ = _open_capture(Path(path))
+    times = []
+    try:
+        while cap.grab():
+            times.append(cap.get(cv2.CAP_PROP_POS_MSEC) / 1000.0)
+    finally:
+        cap.release()
+    return times
