@@ -339,11 +339,11 @@ def test_unreadable_frame_is_named_before_work(capsys, tmp_path, style, folder, 
 
 def test_damaged_frame_found_mid_run_is_named(capsys, tmp_path, style, folder):
     # Its header is whole, so the size check passes; the pixels are cut off.
-    data = (folder / "f002.png").read_bytes()
-    (folder / "f002.png").write_bytes(data[: len(data) // 2])
+    data = (folder / "frame_000002.png").read_bytes()
+    (folder / "frame_000002.png").write_bytes(data[: len(data) // 2])
     out = tmp_path / "out"
     code, _, err = run_cli(capsys, folder, "-s", style, "-o", out)
-    assert code == 1 and "f002.png" in assert_one_error_line(err)
+    assert code == 1 and "frame_000002.png" in assert_one_error_line(err)
     assert "WARN" not in err  # OpenCV's decoder warning is silenced
     assert sorted(p.name for p in out.glob("frame_*.png")) == ["frame_000000.png", "frame_000001.png"]
 
@@ -358,7 +358,7 @@ def test_gray_alpha_and_16_bit_frames_are_converted(capsys, caplog, tmp_path, st
     caplog.set_level(logging.INFO, logger="vidstyle")
     code, _, err = run_cli(capsys, folder, "-s", style, "-o", tmp_path / "out")
     assert code == 0, err
-    assert len(list((tmp_path / "out").glob("frame_*.png"))) == 3
+    assert sorted(p.name for p in (tmp_path / "out").glob("*.png")) == ["f0.png", "f1.png", "f2.png"]
     notes = caplog.text
     for note in ("grayscale image converted to RGB", "alpha channel composited on white",
                  "16-bit image converted to 8 bits"):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from fractions import Fraction
 from pathlib import Path
 
@@ -289,6 +290,77 @@ def test_a_folder_of_images_out_to_a_folder_keeps_their_names(tmp_path, style_pn
     write_image(photos / "cat.jpg", make_frames(1, 64, 48)[0])  # cat.jpg and cat.png: one name
     vidstyle.stylize_video(photos, style_png, tmp_path / "numbered", **run)
     assert pngs(tmp_path / "numbered") == [f"frame_{k:06d}.png" for k in range(4)]
+
+
+def test_a_stop_as_the_output_is_written_never_leaves_it_without_its_report(tmp_path, style_png, monkeypatch):
+    """The report comes before the output's rename: stopped just before it, the rerun writes both;
+    stopped just after (the work folder not yet removed), the output and report are whole, and the
+    rerun says what is left. Temporary files a kill -9 left beside them are removed by the next run."""
+    from vidstyle.encode import VideoWriter
+    from vidstyle.workdir import WorkDir
+
+    clip = write_clip(tmp_path / "in.mp4", make_frames(3, 64, 48), 10)
+    out, report = tmp_path / "out.mp4", tmp_path / "run.json"
+    leftovers = [tmp_path / ".out.ab12cd34.video.mp4", tmp_path / ".run.json.ab12cd34.tmp"]
+    foreign = tmp_path / ".out.v2.ab12cd34.video.mp4"  # out.v2.mp4's, which another run may be writing
+    for path in [*leftovers, foreign]:
+        path.write_bytes(b"left by a kill -9")
+    real_commit = VideoWriter.commit
+
+    def stop(self):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(VideoWriter, "commit", stop)
+    with pytest.raises(Interrupted, match="before the output was written"):
+        vidstyle.stylize_video(clip, style_png, out, report_path=report, **FAST)
+    assert not out.exists() and not any(p.exists() for p in leftovers) and foreign.exists()
+    assert list(tmp_path.glob(".out.*.video.mp4")) == [foreign]  # the stopped run's own video is gone too
+    monkeypatch.setattr(VideoWriter, "commit", real_commit)
+    monkeypatch.setattr(WorkDir, "remove", stop)  # stopped after the rename
+    with pytest.raises(KeyboardInterrupt):
+        vidstyle.stylize_video(clip, style_png, out, report_path=report, **FAST)
+    assert out.is_file() and len(json.loads(report.read_text())["frames"]) == 3
+    with pytest.raises(OutputError, match="left by a run stopped just after writing it"):
+        vidstyle.stylize_video(clip, style_png, out, report_path=report, **FAST)
+
+
+def test_report_entries_survive_a_stop_between_entry_and_frame(tmp_path, style_png, monkeypatch):
+    from vidstyle.workdir import WorkDir
+
+    clip = write_clip(tmp_path / "in.mp4", make_frames(4, 64, 48), 10)
+    real_save = WorkDir.save
+
+    def save(self, position, frame):
+        if position == 2:
+            raise KeyboardInterrupt  # the entry of frame 2 is written, the frame is not
+        real_save(self, position, frame)
+
+    monkeypatch.setattr(WorkDir, "save", save)
+    with pytest.raises(Interrupted):
+        vidstyle.stylize_video(clip, style_png, tmp_path / "out", **FAST)
+    monkeypatch.setattr(WorkDir, "save", real_save)
+    done = vidstyle.stylize_video(clip, style_png, tmp_path / "out", **FAST)
+    assert [f["index"] for f in done["frames"]] == [0, 1, 2, 3]
+
+
+def test_a_stop_while_original_size_frames_are_written_is_finished_by_the_rerun(tmp_path, style_png, monkeypatch):
+    from vidstyle.workdir import WorkDir
+
+    clip = write_clip(tmp_path / "in.mp4", make_frames(4, 64, 48), 10)
+    out = tmp_path / "frames"
+    real_save = WorkDir.save
+
+    def save(self, position, frame):
+        if self.folder == out and position == 2:
+            raise KeyboardInterrupt  # two of four frames at the original size are out
+        real_save(self, position, frame)
+
+    monkeypatch.setattr(WorkDir, "save", save)
+    with pytest.raises(Interrupted):
+        vidstyle.stylize_video(clip, style_png, out, output_size="original", size=32, **FAST)
+    monkeypatch.setattr(WorkDir, "save", real_save)
+    vidstyle.stylize_video(clip, style_png, out, output_size="original", size=32, **FAST)  # "holds finished frames"
+    assert [read_image(p).shape for p in list_frames(out)] == [(48, 64, 3)] * 4
 
 
 def test_frames_into_the_current_folder(tmp_path, style_png, monkeypatch):

@@ -237,6 +237,18 @@ def test_stop_and_resume(capsys, tmp_path, style, sig):
     assert not list(out.glob(".*.tmp"))
 
 
+def test_sigterm_while_the_backend_starts_is_an_interrupt(tmp_path, style):
+    """SIGTERM before the pipeline's handler (here, during TensorFlow's import) killed the process
+    with no message (exit -15); it now stops the run as Ctrl-C does."""
+    folder = make_folder(tmp_path / "frames", 2)
+    proc = cli_process(folder, "-s", style, "-o", tmp_path / "out", cwd=tmp_path)
+    time.sleep(2.0)
+    proc.send_signal(signal.SIGTERM)
+    _, err = proc.communicate(timeout=120)
+    assert proc.returncode == 130, err
+    assert_one_error_line(err)
+
+
 def test_interrupted_in_process_then_a_torn_frame_is_redone(capsys, tmp_path, style, monkeypatch):
     """Ctrl-C in the library, then the worst a crash could leave: a cut-off last frame (atomic
     writes prevent it, this checks the defence) and a stale temporary file."""

@@ -20,6 +20,7 @@ from .errors import OutputError, UsageError, VidstyleError
 from .images import IMAGE_SUFFIXES
 from .video import VIDEO_SUFFIXES
 from .sidefiles import check_parent, check_side_files
+from .signals import sigterm_as_interrupt
 
 __all__ = ["build_parser", "console", "main"]
 
@@ -175,9 +176,11 @@ def start_backend(args: argparse.Namespace) -> None:
     if not args.debug:
         os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
         from .backend import import_quietly
+        from .signals import held
 
         try:
-            import_quietly()
+            with held():  # a Ctrl-C inside JAX's import was swallowed; it is delivered after it
+                import_quietly()
         except ImportError as exc:
             raise VidstyleError(f"KERAS_BACKEND={chosen}: cannot import it ({exc}); install it, or use the other "
                                 "of tensorflow and jax") from None
@@ -207,6 +210,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     if args.debug:  # libav's own messages about a damaged video (video.py silences them)
         os.environ.setdefault("OPENCV_FFMPEG_LOGLEVEL", "24")
+    restore_sigterm = sigterm_as_interrupt()  # from the start: the pipeline's own comes later
     try:
         if args.command == "stylize":
             start_backend(args)
@@ -224,6 +228,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _fail(args, "interrupted", 130)
     except MemoryError:
         return _fail(args, "out of memory; try a smaller --size", 1)
+    finally:
+        restore_sigterm()
 
 
 def console() -> None:

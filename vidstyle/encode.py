@@ -7,6 +7,7 @@ a finished file is renamed over the output, so a crash never leaves half a video
 
 from __future__ import annotations
 
+import glob
 import logging
 import os
 import re
@@ -24,7 +25,7 @@ import numpy as np
 from .config import DEFAULT_CRF
 from .errors import OutputError, UsageError
 from .ffmpeg import as_fraction, audio_duration, ffmpeg_exe, ffmpeg_path
-from .images import current_umask, write_image
+from .images import MKSTEMP_PART, current_umask, write_image
 from .workdir import frame_name
 
 log = logging.getLogger(__name__)
@@ -132,6 +133,7 @@ class VideoWriter:
         self._encoder: Generator[None, bytes | np.ndarray | None, None] | None = None
         self._temps: list[Path] = []
         self._closed = False
+        self._finished: Path | None = None  # the complete temporary video, once finish() ran
 
     def __enter__(self) -> VideoWriter:
         return self
@@ -142,6 +144,16 @@ class VideoWriter:
             self.close()
         else:
             self.abort()
+
+    @staticmethod
+    def remove_stale_temps(path: str | os.PathLike) -> None:
+        """Delete the temporary videos a killed writer of `path` left beside it (see _temp)."""
+        path = Path(path)
+        for tag in ("video", "mux"):
+            ours = re.compile(rf"\.{re.escape(path.stem)}\.{MKSTEMP_PART}\.{tag}{re.escape(path.suffix)}")
+            for stale in path.parent.glob(f".{glob.escape(path.stem)}.*.{tag}{glob.escape(path.suffix)}"):
+                if ours.fullmatch(stale.name):
+                    stale.unlink(missing_ok=True)
 
     def _temp(self, tag: str) -> Path:
         folder = Path(ffmpeg_path(self.path.parent))  # ffmpeg gets these names: absolute, see ffmpeg_path
@@ -193,6 +205,14 @@ class VideoWriter:
         """Finish the video, mux the sound in, and move the result onto the output path."""
         if self._closed:
             return
+        self.finish()
+        self.commit()
+
+    def finish(self) -> None:
+        """Finish the video and mux the sound in, in a temporary file; commit() puts it in place.
+        Between the two, a caller writes what must exist whenever the output does (the report)."""
+        if self._finished is not None:
+            return
         self._closed = True
         if self._encoder is None:
             self.abort()
@@ -203,9 +223,20 @@ class VideoWriter:
         try:
             if video.stat().st_size == 0:
                 raise OutputError(f"{self.path}: ffmpeg wrote nothing (codec {self.codec!r})")
-            final = self._mux(video) if self.audio_from is not None else video
-            os.chmod(final, 0o666 & ~current_umask())  # mkstemp made it private; give it a normal file's mode
-            os.replace(final, self.path)
+            self._finished = self._mux(video) if self.audio_from is not None else video
+            os.chmod(self._finished, 0o666 & ~current_umask())  # mkstemp made it private: a normal file's mode
+        except (OSError, OutputError) as exc:
+            self.abort()
+            if isinstance(exc, OutputError):
+                raise
+            raise OutputError(f"{self.path}: cannot write ({exc.strerror})") from None
+
+    def commit(self) -> None:
+        """Move the finished video onto the output path (one rename)."""
+        if self._finished is None:
+            raise ValueError(f"{self.path}: commit before finish")
+        try:
+            os.replace(self._finished, self.path)
         except OSError as exc:
             raise OutputError(f"{self.path}: cannot write ({exc.strerror})") from None
         finally:
@@ -221,6 +252,7 @@ class VideoWriter:
         for temp in self._temps:
             temp.unlink(missing_ok=True)
         self._temps.clear()
+        self._finished = None
 
     def _mux(self, video: Path) -> Path:
         """Return a temp file with the video copied and the source's sound (if any) in the container's audio codec."""

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import errno
+import glob
 import logging
 import os
+import re
 import tempfile
 from pathlib import Path
 
@@ -14,6 +16,8 @@ import numpy as np
 from .errors import InputError, OutputError
 
 log = logging.getLogger(__name__)
+
+MKSTEMP_PART = r"[a-z0-9_]{8}"  # the random part tempfile.mkstemp puts in a name
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp")
 
@@ -114,6 +118,16 @@ def write_bytes_atomic(path: str | os.PathLike, data: bytes) -> None:
         Path(tmp).unlink(missing_ok=True)  # the old file, if any, is untouched
         hint = "; free some space and try again" if exc.errno == errno.ENOSPC else ""
         raise OutputError(f"{path}: write failed ({exc.strerror}){hint}") from None
+
+
+def remove_stale_temps(path: str | os.PathLike) -> None:
+    """Delete the temporary files that write_bytes_atomic left for `path` when a kill -9 hit it.
+    Only for a path this process owns (a locked run's): another writer's would be cut short."""
+    path = Path(path)
+    ours = re.compile(rf"\.{re.escape(path.name)}\.{MKSTEMP_PART}\.tmp")  # not another name's: a.json.x's
+    for stale in path.parent.glob(f".{glob.escape(path.name)}.*.tmp"):
+        if ours.fullmatch(stale.name):
+            stale.unlink(missing_ok=True)
 
 
 def current_umask() -> int:

@@ -31,7 +31,7 @@ from .video import (
     parse_time,
     probe,
 )
-from .workdir import WorkDir
+from .workdir import MANIFEST, WorkDir
 
 log = logging.getLogger(__name__)
 
@@ -165,8 +165,9 @@ def check_frame_folder(output: Path, in_place: bool, video: VideoOptions,
     sibling = WorkDir(beside(output))
     manifest = WorkDir(output).read_manifest() if output.is_dir() else None
     ours = output.is_dir() and (any(output.glob("frame_*.png")) or any((output / n).exists() for n in names or []))
-    complete = bool(manifest and manifest.get("state", {}).get("complete"))
-    interrupted = manifest is not None and not complete
+    complete = bool(manifest and manifest["state"].get("complete"))
+    writing = bool(manifest and manifest["state"].get("writing"))  # an --output-size original output, stopped
+    interrupted = manifest is not None and not complete and not writing
     if in_place:
         # Frames without a readable manifest cannot be told from finished ones: never wiped unasked.
         if (complete or (ours and manifest is None)) and not video.overwrite:
@@ -177,7 +178,7 @@ def check_frame_folder(output: Path, in_place: bool, video: VideoOptions,
                 raise UsageError(f"{sibling.folder} holds an interrupted --output-size original run; add "
                                  "--output-size original to resume it, or pass --restart to start over")
             return sibling
-    elif ours and not video.overwrite:
+    elif ours and not video.overwrite and not writing:
         what = ("an interrupted run at the working size; run without --output-size original to resume it, or"
                 if interrupted else "finished frames;")
         raise OutputError(f"{output}: holds {what} pass --overwrite to replace them")
@@ -264,6 +265,9 @@ def _check_output(source: Path, output: Path, info: StreamInfo, video: VideoOpti
         raise OutputError(f"{output}: the output is the input; choose another path")
     check_folder(output)
     if to_video and output.exists() and not video.overwrite:
+        if (beside(output) / MANIFEST).exists() and not video.keep_frames:  # a run stopped as it ended
+            raise OutputError(f"{output}: exists, and so does {beside(output)}, left by a run stopped just after "
+                              "writing it: delete that folder, or pass --overwrite to write the output again from it")
         raise OutputError(f"{output}: exists; pass --overwrite to replace it")
     if not to_video and output.is_file():
         raise OutputError(f"{output}: is a file; expected a folder for frame output")

@@ -10,7 +10,6 @@ from __future__ import annotations
 import functools
 import logging
 import os
-import signal
 import time
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
@@ -23,7 +22,7 @@ from .config import StyleOptions, VideoOptions
 from .device import resolve_precision
 from .encode import VideoWriter
 from .errors import Interrupted
-from .images import resize
+from .images import remove_stale_temps, resize
 from .jobs import Job, check_sizes, check_styles, open_source, plan, run_folders, style_name
 from .optimize import Engine
 from .preview import Preview
@@ -33,6 +32,7 @@ from .sidefiles import check_side_files
 from .stability import warp_error
 from .temporal import prefetch, source_frames
 from .video import StreamInfo
+from .signals import sigterm_as_interrupt
 from .workdir import ENTRIES, WorkDir
 
 log = logging.getLogger(__name__)
@@ -79,19 +79,6 @@ def _fit(info: StreamInfo, style: StyleOptions) -> Callable[[int, int], tuple[in
     return (lambda w, h: working_size(w, h, style.size)) if info.mixed_sizes else None
 
 
-def _sigterm_as_interrupt() -> Callable[[], object]:
-    """Make SIGTERM stop the run as Ctrl-C does (frames kept); returns what undoes it."""
-    def handler(signum: int, frame: object) -> None:  # noqa: ARG001
-        raise KeyboardInterrupt
-
-    try:
-        previous = signal.signal(signal.SIGTERM, handler)
-    except ValueError:  # not the main thread: signals are not ours to set
-        return lambda: None
-    # None: the previous handler was not set from Python; the default is the nearest we can give back.
-    return lambda: signal.signal(signal.SIGTERM, signal.SIG_DFL if previous is None else previous)
-
-
 def stylize_video(
     input: str | os.PathLike,
     styles: ImageLike | Sequence[ImageLike],
@@ -118,11 +105,17 @@ def stylize_video(
     # The network before the work folder: a weights error leaves nothing behind.
     engine, grams = _prepare(job.style_rgb, style, job.size)
     job.work.lock()
-    restore_sigterm = _sigterm_as_interrupt()
+    restore_sigterm = sigterm_as_interrupt()
     try:
         if job.stale is not None:
             job.stale.lock()  # fails if a live run is writing it
             job.stale.remove()
+        # What a kill -9 left beside the output and the side files (the lock makes them ours).
+        if job.to_video:
+            VideoWriter.remove_stale_temps(job.output)
+        for side in (report_path, plot_path, video.preview):
+            if side:
+                remove_stale_temps(side)
         return _run(job, style_list, engine, grams, style, video, progress, report_path, plot_path, started)
     finally:
         restore_sigterm()
@@ -150,23 +143,29 @@ def _run(job: Job, styles: Sequence[ImageLike], engine: Engine, grams: StyleAt, 
         raise Interrupted(f"stopped after {work.finished()} of {total} frames, kept in {work.folder}; "
                           "run the same command again to resume") from None
     count = work.finished()
-    # E_warp before the output: stopped here, the run resumes (all frames done) and writes it;
-    # stopped after, the output existed and its work folder blocked the rerun.
-    tick = time.perf_counter()
+    # Everything up to the output's last step (a rename) can be stopped: the run resumes with all
+    # frames done and writes it. The report and plot come first, so an output never lacks them.
+    pending = None
     try:
+        tick = time.perf_counter()
         warp = _warp_errors(job, video, count)
         measuring = time.perf_counter() - tick
-        _write_output(job, video, count)
-    except KeyboardInterrupt:
-        raise Interrupted(f"stopped with all {count} frames done, kept in {work.folder}, before the output "
-                          "was written; run the same command again to write it") from None
-    wall = time.perf_counter() - started - measuring  # the job's time; E_warp is a measurement of it
-    report = _report(job, styles, style, video, manifest["state"], entries, busy, wall, warp)
+        pending = _write_output(job, video, count)
+        wall = time.perf_counter() - started - measuring  # the job's time; E_warp is a measurement of it
+        report = _report(job, styles, style, video, manifest["state"], entries, busy, wall, warp)
+        if report_path:
+            write_report(report_path, report)
+        if plot_path:
+            plot_losses(plot_path, report)
+        pending.commit()
+    except BaseException as exc:
+        if pending is not None:
+            pending.abort()
+        if isinstance(exc, KeyboardInterrupt):
+            raise Interrupted(f"stopped with all {count} frames done, kept in {work.folder}, before the output "
+                              "was written; run the same command again to write it") from None
+        raise
     manifest["state"]["complete"] = True
-    if report_path:
-        write_report(report_path, report)
-    if plot_path:
-        plot_losses(plot_path, report)
     if (job.to_video or video.output_size == "original") and not video.keep_frames:
         work.remove()
     else:
@@ -208,7 +207,6 @@ def _stylize_frames(job: Job, engine: Engine, grams: StyleAt, style: StyleOption
         if delta is not None and state.get("delta") != delta:
             state["delta"] = delta  # recorded before the frame, so a resumed run reuses it
             work.write_manifest(manifest)
-        work.save(out.position, out.image)
         if out.slot == 0:
             busy += out.result.step_seconds
         entry = frame_entries(out.result, out.position - out.slot, out.seconds)[out.slot]
@@ -218,7 +216,10 @@ def _stylize_frames(job: Job, engine: Engine, grams: StyleAt, style: StyleOption
         if video.batch > 1 and not video.independent:
             # The total weighs this frame's temporal term by δ times this (docs/BATCH.md).
             entry["temporal_stiffness"] = out.window_size - out.slot
+        # The entry before the frame: a frame is finished once saved, and a stop between the two
+        # leaves an entry that load_entries drops (after the save, it left a frame with none).
         work.append_entry(entry)
+        work.save(out.position, out.image)
         entries.append(entry)
         if video.batch > 1 and out.slot == out.window_size - 1:  # the window is complete
             state["windows_done"] = out.position + 1
@@ -249,7 +250,16 @@ def _report(job: Job, styles: Sequence[ImageLike], style: StyleOptions, video: V
     }
 
 
-def _write_output(job: Job, video: VideoOptions, count: int) -> None:
+class PendingOutput:
+    """An output written but not yet in place: commit() puts it there (a rename, or the manifest
+    that marks a folder complete); abort() removes what commit() would have placed."""
+
+    def __init__(self, commit: Callable[[], object] = lambda: None, abort: Callable[[], object] = lambda: None):
+        self.commit, self.abort = commit, abort
+
+
+def _write_output(job: Job, video: VideoOptions, count: int) -> PendingOutput:
+    """Write the output (video, or frames at the original size) up to its last step."""
     original = (job.info.width, job.info.height)
     frames = (job.work.load(p) for p in range(count))
     if video.output_size == "original" and job.info.mixed_sizes:
@@ -258,20 +268,29 @@ def _write_output(job: Job, video: VideoOptions, count: int) -> None:
     elif video.output_size == "original":
         frames = (resize(f, *original) for f in frames)
     if job.to_video:
-        with VideoWriter(job.output, job.fps_out, codec=video.codec, crf=video.crf, audio_from=job.audio_from,
-                         audio_start=job.audio_start,
-                         audio_duration=float(count / job.fps_out)) as writer:
+        writer = VideoWriter(job.output, job.fps_out, codec=video.codec, crf=video.crf, audio_from=job.audio_from,
+                             audio_start=job.audio_start, audio_duration=float(count / job.fps_out))
+        try:
             for frame in frames:
                 writer.write(frame)
-    elif video.output_size == "original":
+            writer.finish()  # the video is complete in a temporary file beside the output
+        except BaseException:
+            writer.abort()
+            raise
+        return PendingOutput(writer.commit, writer.abort)
+    if video.output_size == "original":
         job.output.mkdir(exist_ok=True)
         out = WorkDir(job.output, job.names)
         out.clear()  # an earlier run's frames (plan() required --overwrite for them)
         (job.output / ENTRIES).unlink(missing_ok=True)
+        # The manifest, as a working-size output folder has, says which files are ours to replace,
+        # and while it says "writing", a rerun rewrites them (a stop here left some behind).
+        manifest = {"version": 1, "settings": job.settings, "state": {"writing": True}, "names": job.names}
+        out.write_manifest(manifest)
         for position, frame in enumerate(frames):
             out.save(position, frame)
-        # As a working-size output folder has: a later run knows which files are ours to replace.
-        out.write_manifest({"version": 1, "settings": job.settings, "state": {"complete": True}, "names": job.names})
+        return PendingOutput(lambda: out.write_manifest(manifest | {"state": {"complete": True}}))
+    return PendingOutput()  # working-size frames: the work folder is the output
 
 
 def _warp_errors(job: Job, video: VideoOptions, count: int) -> dict:
