@@ -44,3 +44,13 @@ def test_api_values_of_the_wrong_type_are_usage_errors(field, value):
 def test_api_video_values_of_the_wrong_type_are_usage_errors(field, value):
     with pytest.raises(UsageError, match=f"--{field.replace('_', '-')}"):
         VideoOptions(**{field: value})
+
+
+def test_a_cli_preset_sets_defaults_and_explicit_options_win():
+    from vidstyle.arguments import parse
+
+    base = ["stylize", "in.mp4", "-s", "s.png", "-o", "out.mp4"]
+    fast = parse([*base, "--preset", "fast"])
+    assert (fast.iterations, fast.frame_iterations) == (PRESETS["fast"]["iterations"], PRESETS["fast"]["frame_iterations"])
+    assert parse([*base, "--preset", "fast", "--iterations", "7"]).iterations == 7
+    assert parse(base).iterations == StyleOptions.__dataclass_fields__["iterations"].default

@@ -42,6 +42,23 @@ def test_cli_names_what_fits_after_running_out_of_memory(tmp_path, monkeypatch, 
                                      "--size 96 fits with --batch 1")
 
 
+def test_out_of_memory_at_the_original_size_names_the_input_size(tmp_path, monkeypatch, capsys):
+    """--size original: the error named --size 1024 whatever the input was."""
+    from vidstyle import optimize
+    from vidstyle.images import read_image
+
+    def no_memory(*args, **kwargs):
+        raise RuntimeError("RESOURCE_EXHAUSTED: Out of memory while trying to allocate 9 GiB")
+
+    monkeypatch.setattr(optimize.Engine, "optimize", no_memory)
+    monkeypatch.setattr(device, "step_fits", lambda engine: (lambda s, b: s <= 96))
+    content = ROOT / "samples/content.png"
+    code = main(["stylize", str(content), "-s", str(ROOT / "samples/style.png"),
+                 "-o", str(tmp_path / "o.png"), "--weights", "random", "--size", "original", "-q"])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert code == 1 and err[-1].startswith(f"error: --size {max(read_image(content).shape[:2])} with --batch 1")
+
+
 def test_gpu_asked_but_none_seen_is_a_usage_error(tmp_path, capsys):
     if device.gpus():
         pytest.skip("this machine has a GPU")

@@ -81,13 +81,20 @@ def test_sound_starts_at_start_whatever_its_source(tmp_path, style_png, monkeypa
         def __init__(self, path, fps, **kwargs):
             seen.update(kwargs)
 
-        def __enter__(self):
-            return self
-
-        def __exit__(self, *exc):
-            return False
+        @staticmethod
+        def remove_stale_temps(path):
+            pass
 
         def write(self, frame):
+            pass
+
+        def finish(self):
+            pass
+
+        def commit(self):
+            pass
+
+        def abort(self):
             pass
 
     monkeypatch.setattr("vidstyle.pipeline.VideoWriter", Writer)

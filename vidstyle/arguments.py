@@ -147,7 +147,8 @@ def _add_style_options(p: argparse.ArgumentParser) -> None:
                      help="longest side of the working resolution, or 'original' (never enlarges)")
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(preset: str | None = None) -> argparse.ArgumentParser:
+    """The parser; a `preset`'s settings become the stylize defaults, so explicit options win."""
     top = Parser(add_help=False)
     _common(top)
     # After the command too; SUPPRESS so that a subcommand's default does not undo `vidstyle --debug CMD`.
@@ -170,6 +171,8 @@ def build_parser() -> argparse.ArgumentParser:
                     help="bundled settings (docs/DEFAULTS.md); explicit options override it")
     _add_style_options(st)
     _add_video_options(st)
+    if preset in PRESETS:
+        st.set_defaults(**PRESETS[preset])
 
     info = sub.add_parser("info", help="frames, fps, size, duration and sound of a video or folder",
                           parents=[common], formatter_class=fmt)
@@ -248,10 +251,7 @@ def video_options(args: argparse.Namespace) -> VideoOptions:
 
 def parse(argv: Sequence[str] | None) -> argparse.Namespace:
     """Parse; a --preset becomes the defaults of a second parse, so explicit options win."""
-    parser = build_parser()
-    args = parser.parse_args(argv)
+    args = build_parser().parse_args(argv)
     if getattr(args, "preset", None):
-        stylize = next(a for a in parser._subparsers._group_actions if isinstance(a, argparse._SubParsersAction))
-        stylize.choices["stylize"].set_defaults(**PRESETS[args.preset])
-        args = parser.parse_args(argv)
+        args = build_parser(args.preset).parse_args(argv)
     return args

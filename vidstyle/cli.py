@@ -64,7 +64,18 @@ def cmd_stylize(args: argparse.Namespace) -> int:
         if not is_out_of_memory(exc) or args.debug:
             raise
         options = style_options(args, True)
-        raise out_of_memory(options, options.size or 1024, args.batch) from None
+        raise out_of_memory(options, options.size or _longest_side(Path(args.input)), args.batch) from None
+
+
+def _longest_side(source: Path) -> int:
+    """The input's longest side: the working size of `--size original`."""
+    from .images import read_image
+    from .video import probe
+
+    if source.is_file() and not is_video_input(source):
+        return max(read_image(source).shape[:2])
+    info = probe(source, one_size=False)
+    return max(info.width, info.height)
 
 
 def _stylize(args: argparse.Namespace) -> int:

@@ -131,7 +131,8 @@ def step_fits(engine) -> Callable[[int, int], bool]:
         x = np.zeros((batch, size, size, 3), np.float32)
         try:
             grams = engine.style_targets([x[0]], [1.0])
-            engine.gradient(x, engine.targets(x, grams, (1.0, 1.0, 1.0, 0.0)))
+            unit = (1.0, 1.0, 1.0, 0.0)  # any weights: only the memory of one step is measured
+            engine.gradient(x, engine.targets(x, grams, unit))
             return True
         except Exception as exc:  # noqa: BLE001 - only out-of-memory is an answer here
             if is_out_of_memory(exc):
