@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import os
+import time
 from fractions import Fraction
 from pathlib import Path
 
@@ -279,6 +281,15 @@ def test_a_folder_of_images_out_to_a_folder_keeps_their_names(tmp_path, style_pn
     with pytest.raises(Interrupted):
         vidstyle.stylize_video(photos, style_png, out, progress=StopAfter(2), **run)
     assert pngs(out) == ["beach.png", "cat.png"]
+    others = tmp_path / "others"  # another folder into the stopped run's output: refused, as before names
+    others.mkdir()
+    write_image(others / "dune.png", make_frames(1, 64, 48)[0])
+    with pytest.raises(UsageError, match="--restart"):
+        vidstyle.stylize_video(others, style_png, out, **run)
+    write_image(out / "dune.png", make_frames(1, 64, 48)[0])  # the user's own file of a name that run writes
+    with pytest.raises(OutputError, match="dune.png, which no vidstyle run wrote"):
+        vidstyle.stylize_video(others, style_png, out, restart=True, **run)
+    (out / "dune.png").unlink()
     kept = (out / "cat.png").stat().st_mtime_ns
     vidstyle.stylize_video(photos, style_png, out, **run)  # resumed
     assert pngs(out) == ["beach.png", "cat.png", "dog.png"] and (out / "cat.png").stat().st_mtime_ns == kept
@@ -312,6 +323,7 @@ def test_a_stop_as_the_output_is_written_never_leaves_it_without_its_report(tmp_
     foreign = tmp_path / ".out.v2.ab12cd34.video.mp4"  # out.v2.mp4's, which another run may be writing
     for path in [*leftovers, foreign]:
         path.write_bytes(b"left by a kill -9")
+        os.utime(path, (time.time() - 3600, time.time() - 3600))  # a side file's is removed once it is old
     real_commit = VideoWriter.commit
 
     def stop(self):

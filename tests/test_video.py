@@ -297,3 +297,6 @@ def test_times_in_a_variable_rate_video_follow_the_frames_timestamps(tmp_path: P
     assert (reader.start, reader.end) == (25, 37) and reader.start_seconds == pytest.approx(1.5)
     reader = open_source(clip, VideoOptions(start="0.55s", end=30))  # a frame index is an index
     assert (reader.start, reader.end) == (5, 30) and reader.start_seconds == pytest.approx(0.5)
+    assert open_source(clip, VideoOptions(end="100s")).expected == 40  # past the end: the last frame kept
+    with pytest.raises(UsageError, match="past the last frame"):
+        open_source(clip, VideoOptions(start="2.5s"))

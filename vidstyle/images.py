@@ -8,6 +8,7 @@ import logging
 import os
 import re
 import tempfile
+import time
 from pathlib import Path
 
 import cv2
@@ -120,14 +121,20 @@ def write_bytes_atomic(path: str | os.PathLike, data: bytes) -> None:
         raise OutputError(f"{path}: write failed ({exc.strerror}){hint}") from None
 
 
-def remove_stale_temps(path: str | os.PathLike) -> None:
+def remove_stale_temps(path: str | os.PathLike, older_than: float = 60.0) -> None:
     """Delete the temporary files that write_bytes_atomic left for `path` when a kill -9 hit it.
-    Only for a path this process owns (a locked run's): another writer's would be cut short."""
+
+    Only those older than `older_than` seconds: write_bytes_atomic holds one for milliseconds, so an
+    older one has no writer, while a younger one may be another run's, writing the same --report."""
     path = Path(path)
     ours = re.compile(rf"\.{re.escape(path.name)}\.{MKSTEMP_PART}\.tmp")  # not another name's: a.json.x's
+    now = time.time()
     for stale in path.parent.glob(f".{glob.escape(path.name)}.*.tmp"):
-        if ours.fullmatch(stale.name):
-            stale.unlink(missing_ok=True)
+        try:
+            if ours.fullmatch(stale.name) and now - stale.stat().st_mtime > older_than:
+                stale.unlink()
+        except OSError:
+            continue
 
 
 def current_umask() -> int:

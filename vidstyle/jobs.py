@@ -31,7 +31,7 @@ from .video import (
     parse_time,
     probe,
 )
-from .workdir import MANIFEST, WorkDir
+from .workdir import MANIFEST, WorkDir, plain_names
 
 log = logging.getLogger(__name__)
 
@@ -165,6 +165,11 @@ def check_frame_folder(output: Path, in_place: bool, video: VideoOptions,
     sibling = WorkDir(beside(output))
     manifest = WorkDir(output).read_manifest() if output.is_dir() else None
     ours = output.is_dir() and (any(output.glob("frame_*.png")) or any((output / n).exists() for n in names or []))
+    recorded = set(plain_names(manifest.get("names")) or []) if manifest else set()
+    foreign = [n for n in names or [] if n not in recorded and (output / n).is_file()]
+    if foreign and not video.overwrite:  # a user's own file of that name (e.g. in a folder of images)
+        raise OutputError(f"{output}: holds {foreign[0]}, which no vidstyle run wrote here; pass --overwrite to "
+                          "replace it, or write elsewhere")
     complete = bool(manifest and manifest["state"].get("complete"))
     writing = bool(manifest and manifest["state"].get("writing"))  # an --output-size original output, stopped
     interrupted = manifest is not None and not complete and not writing

@@ -110,7 +110,7 @@ def stylize_video(
         if job.stale is not None:
             job.stale.lock()  # fails if a live run is writing it
             job.stale.remove()
-        # What a kill -9 left beside the output and the side files (the lock makes them ours).
+        # What a kill -9 left beside the output (the lock makes those ours) and the side files.
         if job.to_video:
             VideoWriter.remove_stale_temps(job.output)
         for side in (report_path, plot_path, video.preview):

@@ -287,7 +287,10 @@ def parse_time(text: str | int, fps: Fraction | float, times: Sequence[float] | 
     seconds = parse_seconds(text)
     if seconds is None:
         return int(str(text).strip())
-    if times is not None:
+    if times:
+        last = times[-1] + (times[-1] - times[-2] if len(times) > 1 else float(1 / as_fraction(fps)))
+        if seconds >= last:  # past the last frame's end, as floor(t · rate) is for a constant rate
+            return len(times)
         return max(0, bisect.bisect_right(times, float(seconds) + 1e-6) - 1)
     # The frame on screen at time t is the one that started at or before t.
     return math.floor(seconds * as_fraction(fps))

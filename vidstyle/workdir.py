@@ -140,7 +140,8 @@ class WorkDir:
         if old is not None and restart:
             old = None  # --restart discards an interrupted run, with the same settings too
         if old is not None and not same_settings(old.get("settings", {}), settings):
-            if self.finished() > 0:  # with no frame finished, nothing is lost
+            # Counted under the old run's names (another input's, or numbered by an older version).
+            if WorkDir(self.folder, plain_names(old.get("names"))).finished() > 0:  # none: nothing lost
                 raise UsageError(
                     f"{self.folder} holds an interrupted run with other settings "
                     f"({'; '.join(changes(old.get('settings', {}), settings))}); "
