@@ -21,7 +21,7 @@ import cv2
 import numpy as np
 import pytest
 
-import vidstyle.api
+import vidstyle.prepare
 import vidstyle.jobs
 from vidstyle.cli import main
 from vidstyle.encode import VideoWriter
@@ -135,7 +135,7 @@ def no_network(monkeypatch):
     def boom(*args, **kwargs):
         raise AssertionError("the network was built before the bad input was refused")
 
-    monkeypatch.setattr(vidstyle.api, "engine_for", boom)
+    monkeypatch.setattr(vidstyle.prepare, "engine_for", boom)
 
 
 def entries(path: Path) -> set[str]:

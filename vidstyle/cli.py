@@ -18,9 +18,9 @@ from .arguments import build_parser, parse, style_options, video_options
 from .config import FOLDER_FPS, StyleOptions, VideoOptions
 from .errors import OutputError, UsageError, VidstyleError
 from .images import IMAGE_SUFFIXES
-from .video import VIDEO_SUFFIXES
 from .sidefiles import check_parent, check_side_files
 from .signals import sigterm_as_interrupt
+from .video import VIDEO_SUFFIXES
 
 __all__ = ["build_parser", "console", "main"]
 
@@ -200,7 +200,7 @@ def start_backend(args: argparse.Namespace) -> None:
 
 def out_of_memory(options: StyleOptions, size: int, batch: int) -> VidstyleError:
     """Probe what fits (one step at a time) and name it in the error."""
-    from .api import get_engine
+    from .prepare import get_engine
     from .device import largest_fitting, step_fits
     from .errors import OutOfMemory
     from .vgg import min_long_side

@@ -18,7 +18,8 @@ from .report import REPORT_VERSION, config_dict, frame_entries, plot_losses, wri
 
 
 def image_run(source: Path, styles: list[str], output: Path, options: StyleOptions, args: argparse.Namespace) -> int:
-    from .api import check_image_job, get_engine, run_image, to_uint8
+    from .api import check_image_job, run_image
+    from .prepare import get_engine, to_uint8
     from .device import resolve_precision
     from .images import read_image, resize, write_image
     from .preview import Preview

@@ -12,12 +12,12 @@ from pathlib import Path
 
 import numpy as np
 
-from .api import ImageLike, as_rgb, blend_weights, check_styles_at, checked_size
 from .config import FOLDER_FPS, StyleOptions, VideoOptions
 from .encode import FORMATS, check_codec
 from .errors import OutputError, UsageError
 from .ffmpeg import as_fraction, audio_duration
 from .images import IMAGE_SUFFIXES
+from .prepare import ImageLike, as_rgb, blend_weights, check_styles_at, checked_size
 from .report import config_dict
 from .sidefiles import check_parent
 from .video import (

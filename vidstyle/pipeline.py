@@ -17,7 +17,6 @@ from pathlib import Path
 import numpy as np
 
 from . import backend
-from .api import ImageLike, as_list, blend_weights, get_engine, prepare_styles, working_size
 from .config import StyleOptions, VideoOptions
 from .device import resolve_precision
 from .encode import VideoWriter
@@ -25,14 +24,15 @@ from .errors import Interrupted
 from .images import remove_stale_temps, resize
 from .jobs import Job, check_sizes, check_styles, open_source, plan, run_folders, style_name
 from .optimize import Engine
+from .prepare import ImageLike, as_list, blend_weights, get_engine, prepare_styles, working_size
 from .preview import Preview
 from .report import REPORT_VERSION, config_dict, frame_entries, plot_losses, write_report
 from .sequence import Progress, StyleAt, stylize_sequence
 from .sidefiles import check_side_files
+from .signals import sigterm_as_interrupt
 from .stability import warp_error
 from .temporal import prefetch, source_frames
 from .video import StreamInfo
-from .signals import sigterm_as_interrupt
 from .workdir import ENTRIES, WorkDir
 
 log = logging.getLogger(__name__)

@@ -21,7 +21,6 @@ import numpy as np
 
 from . import backend
 from .backend import Tensor
-from .api import coefficients, initial_image, luminance, to_uint8, with_content_colors
 from .config import StyleOptions, VideoOptions
 from .diffwarp import bilinear_taps
 from .errors import OptimizationError
@@ -29,9 +28,10 @@ from .flow import warp
 from .losses import TOTAL
 from .multiscale import optimize_scales, resize_batch, scale_sizes
 from .optimize import Engine, Result, Targets
-from .vgg import min_long_side
+from .prepare import coefficients, initial_image, luminance, to_uint8, with_content_colors
 from .preview import Preview
 from .temporal import SourceFrame, temporal_inputs
+from .vgg import min_long_side
 
 log = logging.getLogger(__name__)
 
