@@ -10,4 +10,5 @@ export TF_CPP_MIN_LOG_LEVEL=2
 KERAS_BACKEND=jax .venv/bin/python -m pytest -q -p no:cacheprovider \
   tests/test_losses.py tests/test_api.py tests/test_flow.py \
   tests/test_pipeline.py -k "not round_trip and not folder and not resumed and not scene_cut and not sound \
-  and not stopped and not windows_done and not api_paths and not several_sizes and not prefetch" "$@"
+  and not stopped and not windows_done and not api_paths and not several_sizes and not prefetch \
+  and not manifest and not a_stop and not entries_survive and not warp_error_leaves" "$@"
