@@ -342,6 +342,8 @@ def test_frame_names_cannot_escape_the_output_folder(capsys, tmp_path, style):
     (out / MANIFEST).write_text(json.dumps(manifest))
     (out / frame_name(0)).unlink()
     code, _, err = run_cli(capsys, folder, "-s", style, "-o", out)
+    assert code == 1 and "--overwrite" in err  # its frames are no longer known to be ours
+    code, _, err = run_cli(capsys, folder, "-s", style, "-o", out, "--overwrite")
     assert code == 0, err
     assert victim.read_bytes() == b"not to be touched"
 

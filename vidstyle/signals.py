@@ -23,15 +23,22 @@ def sigterm_as_interrupt() -> Callable[[], object]:
 
 @contextlib.contextmanager
 def held() -> Iterator[None]:
-    """Hold SIGINT and SIGTERM back until the block ends, then deliver them.
+    """Note SIGINT and SIGTERM during the block and raise KeyboardInterrupt after it, not inside.
 
-    For the backend's import: JAX's garbage-collection callback swallows a KeyboardInterrupt
-    raised inside it, and the run went on as if Ctrl-C had not been pressed."""
-    if threading.current_thread() is not threading.main_thread() or not hasattr(signal, "pthread_sigmask"):
+    For the backend's import: a KeyboardInterrupt raised inside it was swallowed by JAX's
+    garbage-collection callback (the run went on), or left TensorFlow half imported (the process
+    aborted). Handlers, not a signal mask: a mask holds back only the main thread's signals, and
+    the kernel hands a process's signal to any thread that does not block it."""
+    if threading.current_thread() is not threading.main_thread():
         yield
         return
-    before = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM})
+    noted: list[int] = []
+    watched = [s for s in (signal.SIGINT, signal.SIGTERM) if signal.getsignal(s) is not signal.SIG_IGN]
+    previous = {s: signal.signal(s, lambda signum, frame: noted.append(signum)) for s in watched}
     try:
         yield
     finally:
-        signal.pthread_sigmask(signal.SIG_SETMASK, before)
+        for s, handler in previous.items():
+            signal.signal(s, signal.SIG_DFL if handler is None else handler)
+    if noted:
+        raise KeyboardInterrupt
