@@ -305,6 +305,12 @@ def test_a_folder_of_images_out_to_a_folder_keeps_their_names(tmp_path, style_pn
     with pytest.raises(OutputError, match="--overwrite"):
         vidstyle.stylize_video(photos, style_png, mine, **run)
     assert read_image(mine / "cat.png").shape == (8, 8, 3)
+    shoot = tmp_path / "shoot"  # a folder of the user's numbered frames: a named run leaves them be
+    shoot.mkdir()
+    write_image(shoot / "frame_000001.png", np.zeros((8, 8, 3), np.uint8))
+    vidstyle.stylize_video(photos, style_png, shoot, end=1, **run)
+    vidstyle.stylize_video(photos, style_png, shoot, end=1, overwrite=True, **run)
+    assert pngs(shoot) == ["beach.png", "frame_000001.png"]
     write_image(photos / "cat.jpg", make_frames(1, 64, 48)[0])  # cat.jpg and cat.png: one name
     vidstyle.stylize_video(photos, style_png, tmp_path / "numbered", **run)
     assert pngs(tmp_path / "numbered") == [f"frame_{k:06d}.png" for k in range(4)]

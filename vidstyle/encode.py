@@ -24,8 +24,9 @@ import numpy as np
 
 from .config import DEFAULT_CRF
 from .errors import OutputError, UsageError
-from .ffmpeg import as_fraction, audio_duration, ffmpeg_exe, ffmpeg_path
+from .ffmpeg import as_fraction, audio_duration, ffmpeg_exe, ffmpeg_path, run
 from .images import MKSTEMP_PART, current_umask, write_image
+from .signals import held
 from .workdir import frame_name
 
 log = logging.getLogger(__name__)
@@ -50,8 +51,7 @@ FORMATS: dict[str, _Format] = {
 def video_encoders() -> set[str]:
     """The video encoders the bundled ffmpeg has (`ffmpeg -encoders`: flags, then the name)."""
     try:
-        listing = subprocess.run([ffmpeg_exe(), "-hide_banner", "-encoders"], capture_output=True, text=True,
-                                 timeout=60, check=False).stdout
+        listing = run([ffmpeg_exe(), "-hide_banner", "-encoders"], timeout=60).stdout.decode(errors="replace")
     except (OSError, subprocess.TimeoutExpired) as exc:
         raise OutputError(f"cannot run ffmpeg: {exc}") from None
     table = listing.split("------", 1)[-1].splitlines()
@@ -71,14 +71,14 @@ def check_codec(codec: str, suffix: str = ".mp4") -> None:
     with tempfile.TemporaryDirectory(prefix="vidstyle-codec-") as folder:
         trial = Path(folder) / f"trial{suffix}"
         try:
-            run = subprocess.run(
+            done = run(
                 [ffmpeg_exe(), "-v", "error", "-f", "lavfi", "-i", "color=c=gray:s=32x32:r=10:d=0.2",
                  "-c:v", codec, *_quality_args(codec, DEFAULT_CRF), "-pix_fmt", _pix_fmt(codec), *extra, "-y", str(trial)],
-                capture_output=True, text=True, timeout=60, check=False)
+                timeout=60)
         except (OSError, subprocess.TimeoutExpired) as exc:
             raise OutputError(f"cannot run ffmpeg: {exc}") from None
-        if run.returncode != 0 or not trial.exists() or trial.stat().st_size == 0:
-            first = (run.stderr.strip().splitlines() or ["no output"])[0]  # the cause; the last: "nothing written"
+        if done.returncode != 0 or not trial.exists() or trial.stat().st_size == 0:
+            first = (done.stderr.decode(errors="replace").strip().splitlines() or ["no output"])[0]  # the cause; the last: "nothing written"
             reason = re.sub(r"^\[[^\]]*\]\s*", "", first)  # without ffmpeg's "[mp4 @ 0x55…]"
             raise UsageError(f"--codec {codec}: ffmpeg cannot write it into a {suffix} file ({reason})")
 
@@ -177,7 +177,8 @@ class VideoWriter:
             quality=None, macro_block_size=1, ffmpeg_log_level="error",
             output_params=[*_quality_args(self.codec, self.crf), *self.format.extra],
         )
-        encoder.send(None)  # run up to the first `yield`; only a started encoder is kept
+        with held():  # ffmpeg is forked here: see ffmpeg.run
+            encoder.send(None)  # run up to the first `yield`; only a started encoder is kept
         self._encoder, self._size = encoder, (width, height)
 
     def write(self, frame_rgb: np.ndarray) -> None:
@@ -270,7 +271,7 @@ class VideoWriter:
             "-map", "0:v:0", "-map", "1:a:0", "-c:v", "copy",
             "-c:a", self.format.audio_codec, "-b:a", self.audio_bitrate, *self.format.extra, str(out),
         ]
-        done = subprocess.run(cmd, capture_output=True, check=False)
+        done = run(cmd)
         if done.returncode != 0:
             tail = done.stderr.decode("utf-8", errors="replace").strip().splitlines()[-3:]
             raise OutputError(f"{self.path}: adding the sound failed: {' / '.join(tail)}")

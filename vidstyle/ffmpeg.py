@@ -15,6 +15,7 @@ from pathlib import Path
 import imageio_ffmpeg
 
 from .errors import InputError, UsageError
+from .signals import held
 
 
 def ffmpeg_exe() -> str:
@@ -52,14 +53,26 @@ def snap_rate(value: float) -> Fraction:
     return Fraction(value).limit_denominator(1001)
 
 
+def run(cmd: list[str], timeout: float | None = None) -> subprocess.CompletedProcess:
+    """subprocess.run(cmd, capture_output=True), with Ctrl-C and SIGTERM held while the child is
+    forked: one landing in logging's at-fork hook was lost (the run went on, with a traceback).
+    The wait itself can be interrupted; the child is killed then."""
+    with held():
+        proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        out, err = proc.communicate(timeout=timeout)
+    except BaseException:
+        proc.kill()
+        proc.wait()
+        raise
+    return subprocess.CompletedProcess(cmd, proc.returncode, out, err)
+
+
 def ffmpeg_stderr(args: list[str], timeout: float = 900.0) -> str:
     """Run ffmpeg (argument list, no shell) and return its stderr; the exit code is ignored
     because `ffmpeg -i file` without an output always exits 1."""
     try:
-        done = subprocess.run(
-            [ffmpeg_exe(), "-hide_banner", "-nostdin", *args],
-            capture_output=True, timeout=timeout, check=False,
-        )
+        done = run([ffmpeg_exe(), "-hide_banner", "-nostdin", *args], timeout=timeout)
     except (OSError, subprocess.TimeoutExpired) as exc:
         raise InputError(f"cannot run ffmpeg: {exc}") from None
     return done.stderr.decode("utf-8", errors="replace")

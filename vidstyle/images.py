@@ -115,8 +115,10 @@ def write_bytes_atomic(path: str | os.PathLike, data: bytes) -> None:
             os.fsync(fh.fileno())
         os.chmod(tmp, 0o666 & ~current_umask())  # mkstemp makes 0600 files; give the usual permissions
         os.replace(tmp, path)
-    except OSError as exc:
+    except BaseException as exc:  # a failed write, or Ctrl-C: no temporary file is left either way
         Path(tmp).unlink(missing_ok=True)  # the old file, if any, is untouched
+        if not isinstance(exc, OSError):
+            raise
         hint = "; free some space and try again" if exc.errno == errno.ENOSPC else ""
         raise OutputError(f"{path}: write failed ({exc.strerror}){hint}") from None
 

@@ -164,7 +164,9 @@ def check_frame_folder(output: Path, in_place: bool, video: VideoOptions,
     Returns the other kind's interrupted work folder that --restart discards (once locked)."""
     sibling = WorkDir(beside(output))
     manifest = WorkDir(output).read_manifest() if output.is_dir() else None
-    ours = output.is_dir() and (any(output.glob("frame_*.png")) or any((output / n).exists() for n in names or []))
+    # A run that names its frames touches no frame_NNNNNN.png: those are a user's, or an older run's.
+    mine = [output / n for n in names] if names else list(output.glob("frame_*.png")) if output.is_dir() else []
+    ours = any(path.exists() for path in mine)
     recorded = set(plain_names(manifest.get("names")) or []) if manifest else set()
     foreign = [n for n in names or [] if n not in recorded and (output / n).is_file()]
     if foreign and not video.overwrite:  # a user's own file of that name (e.g. in a folder of images)

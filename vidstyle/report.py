@@ -117,16 +117,18 @@ def plot_losses(path: str | os.PathLike, report: dict) -> None:
 def _mark_scales(ax, frames: list[dict]) -> None:
     """Coarse-to-fine: a dotted line where the resolution changes, so that the jump in the
     components (they are sums over more pixels) does not read as divergence."""
-    frame = next((f for f in frames if f.get("scales")), None)
-    if frame is None:
-        return
-    rows = np.asarray(frame["history"], dtype=float)
-    for row in [0, *_scale_changes(rows)]:
-        width, height = frame["scales"][int(rows[row, -1])]
-        if row:
-            ax.axvline(rows[row, 0] - 0.5, color="grey", ls=":", lw=1)
-        ax.annotate(f" {width}x{height}", (rows[row, 0], 1), xycoords=("data", "axes fraction"),
-                    va="top", fontsize=8, color="grey")
+    marks: dict[float, str] = {}  # iteration -> the size from there; frames of other budgets differ
+    for frame in frames:
+        if not frame.get("scales"):
+            continue
+        rows = np.asarray(frame["history"], dtype=float)
+        for row in [0, *_scale_changes(rows)]:
+            width, height = frame["scales"][int(rows[row, -1])]
+            marks.setdefault(float(rows[row, 0]), f" {width}x{height}")
+    for iteration, label in sorted(marks.items()):
+        if iteration:
+            ax.axvline(iteration - 0.5, color="grey", ls=":", lw=1)
+        ax.annotate(label, (iteration, 1), xycoords=("data", "axes fraction"), va="top", fontsize=8, color="grey")
 
 
 def _scale_changes(rows: np.ndarray) -> list[int]:

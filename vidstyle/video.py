@@ -94,6 +94,31 @@ def probe(path: str | os.PathLike, *, fps: Fraction | float = DEFAULT_FOLDER_FPS
     return _probe_video(path)
 
 
+def _seconds(hours: str, minutes: str, seconds: str) -> float:
+    return int(hours) * 3600 + int(minutes) * 60 + float(seconds)
+
+
+def _spread_rate(stderr: str, header: str, count: int, fps: Fraction) -> Fraction | None:
+    """The average rate of a variable-rate video whose header gives one rate (matroska, MPEG-TS),
+    found from where its last packet lies; None when the packets follow `fps`.
+
+    The demuxing pass ends on the last packet's time, about count − 2 frames in (B-frames' delay)
+    for a constant rate. Three frames and 3 % of slack keep constant-rate clips out."""
+    stamps = re.findall(r"time=(\d+):(\d+):([\d.]+)", stderr)
+    if count < 4 or not stamps:
+        return None
+    last = _seconds(*stamps[-1])
+    expected = (count - 2) / float(fps)
+    if last <= 0 or abs(last - expected) <= 3 / float(fps) + 0.03 * expected:
+        return None
+    length = last * count / (count - 2)  # the clip's span, from the mean interval so far
+    # The container's duration is exact for a video-only file; a longer audio track makes it disagree.
+    whole = re.search(r"Duration: (\d+):(\d+):([\d.]+)", header)
+    if whole and abs(_seconds(*whole.groups()) - length) <= 0.1 * length:
+        length = _seconds(*whole.groups())
+    return snap_rate(count / length)
+
+
 def _probe_video(path: Path) -> StreamInfo:
     # One demuxing pass (no decoding): the header tells streams, rate and rotation; the packet
     # count is exact where OpenCV only estimates (mkv, avi: duration × fps, audio tail included).
@@ -139,6 +164,10 @@ def _probe_video(path: Path) -> StreamInfo:
         count = announced
     elif count <= 0:
         count = max(1, announced)
+    if not variable and not damaged:
+        spread = _spread_rate(stderr, header, count, fps)
+        if spread is not None:  # matroska and MPEG-TS print one rate for both: the timestamps differ
+            variable, fps = True, spread
     height, width = first.shape[:2]
     return StreamInfo(path, width, height, fps, count, float(count / fps), audio is not None,
                       audio.group(1) if audio else None, rotation, variable, False)

@@ -213,11 +213,16 @@ class WorkDir:
         return kept
 
     def clear(self) -> None:
-        """Remove our frames and manifest (not other files a user keeps in the folder): numbered
-        frames, this run's names, and the names the manifest recorded for an earlier run."""
+        """Remove our frames and manifest (not other files a user keeps in the folder): this run's
+        names or numbered frames, and the frames the manifest recorded for an earlier run."""
         old = self.read_manifest() if (self.folder / MANIFEST).exists() else None
-        named = {*(self.names or []), *(plain_names(old.get("names")) or [] if old else [])}
-        for path in [*self.folder.glob("frame_*.png"), *(self.folder / n for n in sorted(named))]:
+        recorded = plain_names(old.get("names")) if old else None
+        named = {*(self.names or []), *(recorded or [])}
+        # Numbered frames are this run's kind, or an earlier numbered run's (its manifest says so);
+        # else they are a user's files beside a run that names its frames.
+        numbered = self.names is None or (old is not None and recorded is None)
+        frames = list(self.folder.glob("frame_*.png")) if numbered else []
+        for path in [*frames, *(self.folder / n for n in sorted(named))]:
             path.unlink(missing_ok=True)
         (self.folder / MANIFEST).unlink(missing_ok=True)
 
