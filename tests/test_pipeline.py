@@ -311,6 +311,12 @@ def test_a_folder_of_images_out_to_a_folder_keeps_their_names(tmp_path, style_pn
     vidstyle.stylize_video(photos, style_png, shoot, end=1, **run)
     vidstyle.stylize_video(photos, style_png, shoot, end=1, overwrite=True, **run)
     assert pngs(shoot) == ["beach.png", "frame_000001.png"]
+    prior = tmp_path / "prior"  # a finished numbered run's frames are still refused unasked
+    vidstyle.stylize_video(write_clip(tmp_path / "in.mp4", make_frames(2, 64, 48), 10), style_png, prior, **FAST)
+    for size in ("working", "original"):
+        with pytest.raises(OutputError, match="--overwrite"):
+            vidstyle.stylize_video(photos, style_png, prior, output_size=size, **run)
+    assert pngs(prior) == ["frame_000000.png", "frame_000001.png"]
     write_image(photos / "cat.jpg", make_frames(1, 64, 48)[0])  # cat.jpg and cat.png: one name
     vidstyle.stylize_video(photos, style_png, tmp_path / "numbered", **run)
     assert pngs(tmp_path / "numbered") == [f"frame_{k:06d}.png" for k in range(4)]

@@ -302,3 +302,28 @@ def test_times_in_a_variable_rate_video_follow_the_frames_timestamps(tmp_path: P
     assert open_source(clip, VideoOptions(end="100s")).expected == 40  # past the end: the last frame kept
     with pytest.raises(UsageError, match="past the last frame"):
         open_source(clip, VideoOptions(start="2.5s"))
+
+
+def test_a_signal_as_ffmpeg_is_forked_stops_the_run_and_the_child(monkeypatch) -> None:
+    """Ctrl-C during the fork is noted and raised just after (inside logging's at-fork hook it was
+    lost), and the child just started is killed, not left running."""
+    import os
+    import signal
+    import time
+
+    import vidstyle.ffmpeg as ffmpeg_module
+
+    started = []
+    real_popen = subprocess.Popen
+
+    def popen_then_ctrl_c(*args, **kwargs):
+        proc = real_popen(*args, **kwargs)
+        started.append(proc)
+        os.kill(os.getpid(), signal.SIGINT)
+        return proc
+
+    monkeypatch.setattr(ffmpeg_module.subprocess, "Popen", popen_then_ctrl_c)
+    tick = time.monotonic()
+    with pytest.raises(KeyboardInterrupt):
+        ffmpeg_module.run(["sleep", "5"])
+    assert time.monotonic() - tick < 3 and started[0].poll() is not None  # killed, not waited for

@@ -177,9 +177,9 @@ class VideoWriter:
             quality=None, macro_block_size=1, ffmpeg_log_level="error",
             output_params=[*_quality_args(self.codec, self.crf), *self.format.extra],
         )
-        with held():  # ffmpeg is forked here: see ffmpeg.run
+        with held():  # ffmpeg is forked here (see ffmpeg.run); kept before a held signal is raised
             encoder.send(None)  # run up to the first `yield`; only a started encoder is kept
-        self._encoder, self._size = encoder, (width, height)
+            self._encoder, self._size = encoder, (width, height)
 
     def write(self, frame_rgb: np.ndarray) -> None:
         """Append one H×W×3 uint8 RGB frame; every frame must have the size of the first."""

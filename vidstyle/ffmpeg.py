@@ -57,13 +57,15 @@ def run(cmd: list[str], timeout: float | None = None) -> subprocess.CompletedPro
     """subprocess.run(cmd, capture_output=True), with Ctrl-C and SIGTERM held while the child is
     forked: one landing in logging's at-fork hook was lost (the run went on, with a traceback).
     The wait itself can be interrupted; the child is killed then."""
-    with held():
-        proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    proc = None
     try:
+        with held():  # a signal noted here is raised as the block ends, with `proc` set: it is killed
+            proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
         out, err = proc.communicate(timeout=timeout)
     except BaseException:
-        proc.kill()
-        proc.wait()
+        if proc is not None:
+            proc.kill()
+            proc.wait()
         raise
     return subprocess.CompletedProcess(cmd, proc.returncode, out, err)
 

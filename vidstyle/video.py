@@ -13,6 +13,7 @@ import logging
 import math
 import os
 import re
+import subprocess
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
@@ -23,7 +24,7 @@ import numpy as np
 
 from .config import FOLDER_FPS
 from .errors import IncompleteInputError, InputError, UsageError
-from .ffmpeg import as_fraction, ffmpeg_path, ffmpeg_stderr, rotation_of, snap_rate, stream_rate
+from .ffmpeg import as_fraction, ffmpeg_exe, ffmpeg_path, rotation_of, run, snap_rate, stream_rate
 from .images import IMAGE_SUFFIXES, read_image
 
 log = logging.getLogger(__name__)
@@ -94,35 +95,38 @@ def probe(path: str | os.PathLike, *, fps: Fraction | float = DEFAULT_FOLDER_FPS
     return _probe_video(path)
 
 
-def _seconds(hours: str, minutes: str, seconds: str) -> float:
-    return int(hours) * 3600 + int(minutes) * 60 + float(seconds)
-
-
-def _spread_rate(stderr: str, header: str, count: int, fps: Fraction) -> Fraction | None:
-    """The average rate of a variable-rate video whose header gives one rate (matroska, MPEG-TS),
-    found from where its last packet lies; None when the packets follow `fps`.
-
-    The demuxing pass ends on the last packet's time, about count − 2 frames in (B-frames' delay)
-    for a constant rate. Three frames and 3 % of slack keep constant-rate clips out."""
-    stamps = re.findall(r"time=(\d+):(\d+):([\d.]+)", stderr)
-    if count < 4 or not stamps:
+def _packet_span(table: str) -> tuple[int, float] | None:
+    """(packets, seconds from the first frame's start to the last one's end) from ffmpeg's framecrc
+    listing of the video stream (`#tb 0: 1/1000`, then `stream, dts, pts, duration, size, crc`)."""
+    base = re.search(r"^#tb 0: (\d+)/(\d+)", table, re.MULTILINE)
+    rows = re.findall(r"^0,\s*-?\d+,\s*(-?\d+),\s*(\d+),", table, re.MULTILINE)
+    if base is None or not rows:
         return None
-    last = _seconds(*stamps[-1])
-    expected = (count - 2) / float(fps)
-    if last <= 0 or abs(last - expected) <= 3 / float(fps) + 0.03 * expected:
+    unit = Fraction(int(base.group(1)), int(base.group(2)))
+    starts = [int(pts) for pts, _ in rows]
+    last = max(range(len(rows)), key=lambda k: starts[k])
+    return len(rows), float((starts[last] + int(rows[last][1]) - min(starts)) * unit)
+
+
+def _spread_rate(span: tuple[int, float] | None, fps: Fraction) -> Fraction | None:
+    """The average rate of a video whose timestamps do not follow the one rate its header gives
+    (matroska and MPEG-TS print one rate for both of ffmpeg's); None when they follow it."""
+    if span is None or span[0] < 4 or span[1] <= 0:
         return None
-    length = last * count / (count - 2)  # the clip's span, from the mean interval so far
-    # The container's duration is exact for a video-only file; a longer audio track makes it disagree.
-    whole = re.search(r"Duration: (\d+):(\d+):([\d.]+)", header)
-    if whole and abs(_seconds(*whole.groups()) - length) <= 0.1 * length:
-        length = _seconds(*whole.groups())
-    return snap_rate(count / length)
+    average = span[0] / span[1]
+    return snap_rate(average) if abs(average - float(fps)) > 0.02 * float(fps) else None
 
 
 def _probe_video(path: Path) -> StreamInfo:
     # One demuxing pass (no decoding): the header tells streams, rate and rotation; the packet
     # count is exact where OpenCV only estimates (mkv, avi: duration × fps, audio tail included).
-    stderr = ffmpeg_stderr(["-i", ffmpeg_path(path), "-map", "0:v:0?", "-c", "copy", "-f", "null", "-"])
+    try:
+        done = run([ffmpeg_exe(), "-hide_banner", "-nostdin", "-i", ffmpeg_path(path), "-map", "0:v:0?", "-c", "copy",
+                    "-f", "framecrc", "-"], timeout=900)
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        raise InputError(f"cannot run ffmpeg: {exc}") from None
+    stderr = done.stderr.decode("utf-8", errors="replace")
+    span = _packet_span(done.stdout.decode("ascii", errors="replace"))  # every packet's time, no decoding
     header = stderr.split("Output #", 1)[0]
     if "Input #" not in header:
         last = stderr.strip().splitlines()[-1:] or ["no output from ffmpeg"]
@@ -164,8 +168,11 @@ def _probe_video(path: Path) -> StreamInfo:
         count = announced
     elif count <= 0:
         count = max(1, announced)
-    if not variable and not damaged:
-        spread = _spread_rate(stderr, header, count, fps)
+    container = re.search(r"Input #0, ([\w,]+)", header)
+    # Only where the header gives one rate for both of ffmpeg's: AVI's timestamps come from index
+    # positions (its muxer leaves gaps for the sound's preroll), and MP4 has an average of its own.
+    if not variable and not damaged and container and {"matroska", "mpegts"} & set(container.group(1).split(",")):
+        spread = _spread_rate(span, fps)
         if spread is not None:  # matroska and MPEG-TS print one rate for both: the timestamps differ
             variable, fps = True, spread
     height, width = first.shape[:2]
