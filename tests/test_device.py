@@ -98,3 +98,16 @@ def test_explicit_precision_is_kept_and_auto_is_resolved():
     assert resolved in ("float32", "mixed")
     lbfgs = StyleOptions(weights="random", optimizer="lbfgs")
     assert device.resolve_precision(lbfgs).precision == "float32"
+
+
+def test_under_tensorflow_no_jax_hook_can_swallow_a_ctrl_c():
+    """JAX's garbage-collector hook, imported by Keras under TensorFlow too, ignored a Ctrl-C
+    landing in it; the backend's start removes it (it frees JAX buffers, of which there are none)."""
+    import gc
+
+    from vidstyle import backend
+
+    if backend.name() != "tensorflow":
+        pytest.skip("the hook frees JAX's own buffers under JAX")
+    backend.import_quietly()
+    assert not [c for c in gc.callbacks if getattr(c, "__name__", "") == "_xla_gc_callback"]

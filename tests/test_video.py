@@ -327,3 +327,19 @@ def test_a_signal_as_ffmpeg_is_forked_stops_the_run_and_the_child(monkeypatch) -
     with pytest.raises(KeyboardInterrupt):
         ffmpeg_module.run(["sleep", "5"])
     assert time.monotonic() - tick < 3 and started[0].poll() is not None  # killed, not waited for
+
+
+def test_a_cut_made_without_reencoding_counts_the_frames_it_shows(tmp_path: Path) -> None:
+    """`ffmpeg -ss 1.3 -i in.mp4 -c copy cut.mp4` keeps the frames from the keyframe before 1.3 s,
+    hidden by an edit list: 100 packets, 67 frames shown. Counting packets made a whole cut read as
+    truncated (exit 3)."""
+    whole, cut = tmp_path / "whole.mp4", tmp_path / "cut.mp4"
+    subprocess.run([ffmpeg_exe(), "-v", "error", "-f", "lavfi", "-i", "testsrc=size=64x48:rate=25", "-t", "4",
+                    "-pix_fmt", "yuv420p", str(whole)], check=True, capture_output=True)
+    subprocess.run([ffmpeg_exe(), "-v", "error", "-ss", "1.3", "-i", str(whole), "-c", "copy", str(cut)],
+                   check=True, capture_output=True)
+    info = probe(cut)
+    reader = iter_frames(cut, info=info)
+    shown = sum(1 for _ in reader)
+    assert info.frame_count == shown and not info.variable_rate and info.fps == 25
+    reader.check_complete()  # not "truncated"

@@ -78,6 +78,17 @@ def import_quietly() -> None:
         os.dup2(saved, 2)
         os.close(saved)
         os.close(devnull)
+    if name() == "tensorflow":
+        drop_jax_gc_callback()
+
+
+def drop_jax_gc_callback() -> None:
+    """Keras imports JAX under TensorFlow too, and JAX hooks the garbage collector to free XLA
+    buffers (there are none here). A Ctrl-C that lands in that hook is ignored by Python, and the
+    run went on to exit 0 (an audit saw it twice in about 60 stops): the hook goes."""
+    import gc
+
+    gc.callbacks[:] = [c for c in gc.callbacks if getattr(c, "__name__", "") != "_xla_gc_callback"]
 
 
 def to_numpy(x: Tensor) -> np.ndarray:

@@ -96,10 +96,15 @@ def probe(path: str | os.PathLike, *, fps: Fraction | float = DEFAULT_FOLDER_FPS
 
 
 def _packet_span(table: str) -> tuple[int, float] | None:
-    """(packets, seconds from the first frame's start to the last one's end) from ffmpeg's framecrc
-    listing of the video stream (`#tb 0: 1/1000`, then `stream, dts, pts, duration, size, crc`)."""
+    """(frames, seconds from the first frame's start to the last one's end) from ffmpeg's framecrc
+    listing of the video stream (`#tb 0: 1/1000`, then `stream, dts, pts, duration, size, crc[, F=flags]`).
+
+    Packets flagged discard (0x4) are left out: an edit list hides them (a cut made with
+    `-ss … -c copy` keeps the frames before its start, to decode from the keyframe) and no decoder
+    shows them."""
     base = re.search(r"^#tb 0: (\d+)/(\d+)", table, re.MULTILINE)
-    rows = re.findall(r"^0,\s*-?\d+,\s*(-?\d+),\s*(\d+),", table, re.MULTILINE)
+    listed = re.findall(r"^0,\s*-?\d+,\s*(-?\d+),\s*(\d+),[^\n]*?(?:F=0x([0-9a-fA-F]+))?\s*$", table, re.MULTILINE)
+    rows = [(pts, duration) for pts, duration, flags in listed if not int(flags or "0", 16) & 0x4]
     if base is None or not rows:
         return None
     unit = Fraction(int(base.group(1)), int(base.group(2)))
@@ -161,7 +166,7 @@ def _probe_video(path: Path) -> StreamInfo:
         fps = snap_rate(cv_fps)
     if fps <= 0:
         raise InputError(f"{path}: cannot tell the frame rate")
-    count = int(packets[-1]) if packets else 0
+    count = span[0] if span else int(packets[-1]) if packets else 0
     if damaged and announced > count:
         # Keep the length the container announces, so that decoding short of it is reported.
         log.warning("%s: damaged or truncated, %d of %d frames readable", path, count, announced)
