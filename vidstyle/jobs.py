@@ -164,15 +164,8 @@ def check_frame_folder(output: Path, in_place: bool, video: VideoOptions,
     Returns the other kind's interrupted work folder that --restart discards (once locked)."""
     sibling = WorkDir(beside(output))
     manifest = WorkDir(output).read_manifest() if output.is_dir() else None
-    # The files a run here would replace (as WorkDir.clear): this run's names, an earlier run's
-    # recorded names, and numbered frames where this run or the manifest's run numbers them; a
-    # user's frame_NNNNNN.png beside a run that names its frames is left alone.
+    ours = bool(WorkDir(output, names).replaceable(manifest))  # what clear() would remove here
     recorded = set(plain_names(manifest.get("names")) or []) if manifest else set()
-    numbered = not names or (manifest is not None and plain_names(manifest.get("names")) is None)
-    mine = [output / n for n in [*(names or []), *sorted(recorded)]]
-    if numbered and output.is_dir():
-        mine += list(output.glob("frame_*.png"))
-    ours = any(path.exists() for path in mine)
     foreign = [n for n in names or [] if n not in recorded and (output / n).is_file()]
     if foreign and not video.overwrite:  # a user's own file of that name (e.g. in a folder of images)
         raise OutputError(f"{output}: holds {foreign[0]}, which no vidstyle run wrote here; pass --overwrite to "

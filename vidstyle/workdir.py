@@ -212,17 +212,19 @@ class WorkDir:
         write_bytes_atomic(path, "".join(json.dumps(e) + "\n" for e in kept).encode())
         return kept
 
+    def replaceable(self, manifest: dict | None) -> list[Path]:
+        """The frames a run here may replace, given the folder's manifest: this run's names or
+        numbered frames, and the frames the manifest recorded for an earlier run. Numbered frames
+        beside a run that names its frames, with no numbered run's manifest, are a user's."""
+        recorded = plain_names(manifest.get("names")) if manifest else None
+        numbered = self.names is None or (manifest is not None and recorded is None)
+        frames = sorted(self.folder.glob("frame_*.png")) if numbered and self.folder.is_dir() else []
+        named = sorted({*(self.names or []), *(recorded or [])})
+        return [*frames, *(self.folder / n for n in named if (self.folder / n).exists())]
+
     def clear(self) -> None:
-        """Remove our frames and manifest (not other files a user keeps in the folder): this run's
-        names or numbered frames, and the frames the manifest recorded for an earlier run."""
-        old = self.read_manifest() if (self.folder / MANIFEST).exists() else None
-        recorded = plain_names(old.get("names")) if old else None
-        named = {*(self.names or []), *(recorded or [])}
-        # Numbered frames are this run's kind, or an earlier numbered run's (its manifest says so);
-        # else they are a user's files beside a run that names its frames.
-        numbered = self.names is None or (old is not None and recorded is None)
-        frames = list(self.folder.glob("frame_*.png")) if numbered else []
-        for path in [*frames, *(self.folder / n for n in sorted(named))]:
+        """Remove our frames and manifest (not other files a user keeps in the folder)."""
+        for path in self.replaceable(self.read_manifest() if (self.folder / MANIFEST).exists() else None):
             path.unlink(missing_ok=True)
         (self.folder / MANIFEST).unlink(missing_ok=True)
 
