@@ -7,7 +7,6 @@ a finished file is renamed over the output, so a crash never leaves half a video
 
 from __future__ import annotations
 
-import glob
 import logging
 import os
 import re
@@ -25,7 +24,7 @@ import numpy as np
 from .config import DEFAULT_CRF
 from .errors import OutputError, UsageError
 from .ffmpeg import as_fraction, audio_duration, ffmpeg_exe, ffmpeg_path, run
-from .images import MKSTEMP_PART, current_umask, write_image
+from .images import current_umask, remove_mkstemp_leftovers, write_image
 from .signals import held
 from .workdir import frame_name
 
@@ -150,10 +149,7 @@ class VideoWriter:
         """Delete the temporary videos a killed writer of `path` left beside it (see _temp)."""
         path = Path(path)
         for tag in ("video", "mux"):
-            ours = re.compile(rf"\.{re.escape(path.stem)}\.{MKSTEMP_PART}\.{tag}{re.escape(path.suffix)}")
-            for stale in path.parent.glob(f".{glob.escape(path.stem)}.*.{tag}{glob.escape(path.suffix)}"):
-                if ours.fullmatch(stale.name):
-                    stale.unlink(missing_ok=True)
+            remove_mkstemp_leftovers(path.parent, f".{path.stem}.", f".{tag}{path.suffix}")
 
     def _temp(self, tag: str) -> Path:
         folder = Path(ffmpeg_path(self.path.parent))  # ffmpeg gets these names: absolute, see ffmpeg_path

@@ -129,11 +129,18 @@ def remove_stale_temps(path: str | os.PathLike, older_than: float = 60.0) -> Non
     Only those older than `older_than` seconds: write_bytes_atomic holds one for milliseconds, so an
     older one has no writer, while a younger one may be another run's, writing the same --report."""
     path = Path(path)
-    ours = re.compile(rf"\.{re.escape(path.name)}\.{MKSTEMP_PART}\.tmp")  # not another name's: a.json.x's
+    remove_mkstemp_leftovers(path.parent, f".{path.name}.", ".tmp", older_than)
+
+
+def remove_mkstemp_leftovers(folder: Path, prefix: str, suffix: str, older_than: float = 0.0) -> None:
+    """Delete the files tempfile.mkstemp(prefix=, suffix=) made in `folder` and a kill left there,
+    matched exactly (another name's, `.a.json.x.XXXXXXXX.tmp` for `.a.json.`, are not), if older
+    than `older_than` seconds."""
+    ours = re.compile(re.escape(prefix) + MKSTEMP_PART + re.escape(suffix))
     now = time.time()
-    for stale in path.parent.glob(f".{glob.escape(path.name)}.*.tmp"):
+    for stale in folder.glob(f"{glob.escape(prefix)}*{glob.escape(suffix)}"):
         try:
-            if ours.fullmatch(stale.name) and now - stale.stat().st_mtime > older_than:
+            if ours.fullmatch(stale.name) and now - stale.stat().st_mtime >= older_than:
                 stale.unlink()
         except OSError:
             continue
