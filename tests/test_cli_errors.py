@@ -590,16 +590,18 @@ def test_process_prints_one_line(tmp_path, folder):
     assert proc.returncode == 1 and "Traceback" in proc.stderr and "InputError" in proc.stderr
 
 
-def test_ctrl_c_after_the_result_line_keeps_a_finished_run(tmp_path, style):
+@pytest.mark.parametrize("stop", [signal.SIGINT, signal.SIGTERM])
+def test_ctrl_c_after_the_result_line_keeps_a_finished_run(tmp_path, style, stop):
     """Ctrl-C pressed as the result line appears lands in the interpreter's teardown (a second or
-    so of TensorFlow's): the run is finished, so it exits 0 without a traceback (it gave 130)."""
+    so of TensorFlow's): the run is finished, so it exits 0 without a traceback (it gave 130).
+    SIGTERM likewise (a second one after a stop killed the process: exit -15)."""
     content = write_png(tmp_path / "content.png", frame_images(1)[0])
     out = tmp_path / "out.png"
     proc = cli_process(content, "-s", style, "-o", out, cwd=tmp_path, env=os.environ | {"PYTHONUNBUFFERED": "1"})
     assert proc.stdout.readline().startswith(str(out)), proc.communicate()  # printed, not yet exited
     time.sleep(0.05)
     while proc.poll() is None:  # Ctrl-C held down until the process is gone
-        proc.send_signal(signal.SIGINT)
+        proc.send_signal(stop)
         time.sleep(0.01)
     _, err = proc.communicate(timeout=60)
     assert proc.returncode == 0 and "Traceback" not in err and "error:" not in err, err

@@ -246,7 +246,7 @@ def test_a_manifest_of_another_shape_starts_afresh_but_never_wipes_frames(tmp_pa
     frames = tmp_path / "frames"
     vidstyle.stylize_video(clip, style_png, frames, **FAST)
     (frames / MANIFEST).write_text(text)
-    with pytest.raises(OutputError, match="--overwrite"):
+    with pytest.raises(OutputError, match="frame_000000.png, named like this run's frames but with no record"):
         vidstyle.stylize_video(clip, style_png, frames, **FAST)
     assert len(list_frames(frames)) == 2
 

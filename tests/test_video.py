@@ -304,6 +304,17 @@ def test_times_in_a_variable_rate_video_follow_the_frames_timestamps(tmp_path: P
         open_source(clip, VideoOptions(start="2.5s"))
 
 
+@pytest.mark.parametrize("rate, suffix", [("1", ".mkv"), ("30000/1001", ".mkv"), ("144", ".mkv"), ("25", ".ts")])
+def test_constant_rate_matroska_and_ts_read_as_constant(tmp_path: Path, rate: str, suffix: str) -> None:
+    """Evenly spaced timestamps are a constant rate, to the container's rounding (1 ms in
+    matroska). A 1 fps mkv, which ffmpeg prints as '1 fps, 2 tbr', was called variable-rate."""
+    clip = tmp_path / f"constant{suffix}"
+    subprocess.run([ffmpeg_exe(), "-v", "error", "-f", "lavfi", "-i", f"testsrc=size=64x48:rate={rate}",
+                    "-frames:v", "12", "-c:v", "libx264", "-pix_fmt", "yuv420p", str(clip)], check=True, capture_output=True)
+    info = probe(clip)
+    assert not info.variable_rate and info.fps == Fraction(rate) and info.frame_count == 12
+
+
 def test_a_signal_as_ffmpeg_is_forked_stops_the_run_and_the_child(monkeypatch) -> None:
     """Ctrl-C during the fork is noted and raised just after (inside logging's at-fork hook it was
     lost), and the child just started is killed, not left running."""

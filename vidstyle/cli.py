@@ -246,12 +246,14 @@ def main(argv: Sequence[str] | None = None) -> int:
 def console() -> None:
     """The `vidstyle` command: main(), then exit without being interruptible.
 
-    The work is done and its line printed when main() returns; a Ctrl-C in the second or so of
-    interpreter teardown that follows (TensorFlow's) must not turn a finished run into exit 130 or
-    a teardown traceback. Not done in main(), which programs and tests call.
+    The work is done and its line printed when main() returns; a Ctrl-C or SIGTERM in the second
+    or so of interpreter teardown that follows (TensorFlow's) must not turn a finished (or cleanly
+    stopped) run into exit 130, -15 or a teardown traceback. Not done in main(), which programs
+    and tests call.
     """
     code = main()
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    for stop in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(stop, signal.SIG_IGN)
     sys.exit(code)
 
 

@@ -140,7 +140,12 @@ def occlusion_weights(
     flow_bwd: np.ndarray, flow_fwd: np.ndarray, sigma: float = WEIGHT_SIGMA
 ) -> np.ndarray:
     """Soft weight c in [0, 1]: consistent, halved on motion boundaries, blurred (METHOD.md 4)."""
-    return _soften(_reliability(consistency_mask(flow_bwd, flow_fwd), motion_boundary(flow_bwd)), sigma)
+    return _masked_weights(consistency_mask(flow_bwd, flow_fwd), flow_bwd, sigma)
+
+
+def _masked_weights(consistent: np.ndarray, flow_bwd: np.ndarray, sigma: float) -> np.ndarray:
+    """occlusion_weights from a consistency mask already made (flow_pair keeps the mask too)."""
+    return _soften(_reliability(consistent, motion_boundary(flow_bwd)), sigma)
 
 
 def _reliability(consistent: np.ndarray, boundary: np.ndarray) -> np.ndarray:
@@ -216,7 +221,7 @@ def flow_pair(prev_rgb: np.ndarray, cur_rgb: np.ndarray, method: str = "dis") ->
     """Both flows of (t-1, t) with the soft weights c and the binary mask M_t."""
     flow_bwd, flow_fwd = _both_flows(prev_rgb, cur_rgb, method)
     mask = consistency_mask(flow_bwd, flow_fwd)
-    weights = _soften(_reliability(mask, motion_boundary(flow_bwd)), WEIGHT_SIGMA)
+    weights = _masked_weights(mask, flow_bwd, WEIGHT_SIGMA)
     ratio = _photo_ratio(prev_rgb, cur_rgb, flow_bwd)
     return FlowPair(flow_bwd, flow_fwd, weights, mask, ratio)
 

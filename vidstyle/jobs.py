@@ -164,7 +164,7 @@ def check_frame_folder(output: Path, in_place: bool, video: VideoOptions,
     Returns the other kind's interrupted work folder that --restart discards (once locked)."""
     sibling = WorkDir(beside(output))
     manifest = WorkDir(output).read_manifest() if output.is_dir() else None
-    ours = bool(WorkDir(output, names).replaceable(manifest))  # what clear() would remove here
+    ours = WorkDir(output, names).replaceable(manifest)  # what clear() would remove here
     recorded = set(plain_names(manifest.get("names")) or []) if manifest else set()
     foreign = [n for n in names or [] if n not in recorded and (output / n).is_file()]
     if foreign and not video.overwrite:  # a user's own file of that name (e.g. in a folder of images)
@@ -175,8 +175,11 @@ def check_frame_folder(output: Path, in_place: bool, video: VideoOptions,
     interrupted = manifest is not None and not complete and not writing
     if in_place:
         # Frames without a readable manifest cannot be told from finished ones: never wiped unasked.
-        if (complete or (ours and manifest is None)) and not video.overwrite:
+        if complete and not video.overwrite:
             raise OutputError(f"{output}: holds finished frames; pass --overwrite to replace them")
+        if ours and manifest is None and not video.overwrite:  # e.g. a user's own frame_000000.png
+            raise OutputError(f"{output}: holds {ours[0].name}, named like this "
+                              "run's frames but with no record of a run; pass --overwrite to replace it, or write elsewhere")
         other = sibling.read_manifest()
         if other and not other.get("state", {}).get("complete"):
             if not video.restart:

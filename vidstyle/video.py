@@ -17,6 +17,7 @@ import subprocess
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
+from typing import NamedTuple
 from pathlib import Path
 
 import cv2
@@ -95,31 +96,41 @@ def probe(path: str | os.PathLike, *, fps: Fraction | float = DEFAULT_FOLDER_FPS
     return _probe_video(path)
 
 
-def _packet_span(table: str) -> tuple[int, float] | None:
-    """(frames, seconds from the first frame's start to the last one's end) from ffmpeg's framecrc
-    listing of the video stream (`#tb 0: 1/1000`, then `stream, dts, pts, duration, size, crc[, F=flags]`).
+class PacketSpan(NamedTuple):
+    frames: int
+    seconds: float  # from the first frame's start to the last one's end
+    even: bool  # the frames' starts are evenly spaced, to the timestamps' rounding (one tick)
+
+
+def _packet_span(table: str) -> PacketSpan | None:
+    """Frames, span and spacing of the video stream from ffmpeg's framecrc listing of it
+    (`#tb 0: 1/1000`, then `stream, dts, pts, duration, size, crc[, F=flags]`).
 
     Packets flagged discard (0x4) are left out: an edit list hides them (a cut made with
     `-ss … -c copy` keeps the frames before its start, to decode from the keyframe) and no decoder
     shows them."""
     base = re.search(r"^#tb 0: (\d+)/(\d+)", table, re.MULTILINE)
     listed = re.findall(r"^0,\s*-?\d+,\s*(-?\d+),\s*(\d+),[^\n]*?(?:F=0x([0-9a-fA-F]+))?\s*$", table, re.MULTILINE)
-    rows = [(pts, duration) for pts, duration, flags in listed if not int(flags or "0", 16) & 0x4]
+    rows = [(int(pts), int(duration)) for pts, duration, flags in listed if not int(flags or "0", 16) & 0x4]
     if base is None or not rows:
         return None
     unit = Fraction(int(base.group(1)), int(base.group(2)))
-    starts = [int(pts) for pts, _ in rows]
-    last = max(range(len(rows)), key=lambda k: starts[k])
-    return len(rows), float((starts[last] + int(rows[last][1]) - min(starts)) * unit)
+    rows.sort()
+    steps = [b[0] - a[0] for a, b in zip(rows, rows[1:])]
+    even = not steps or max(steps) - min(steps) <= 1  # 30000/1001 fps in milliseconds: 33, 34, 33, …
+    return PacketSpan(len(rows), float((rows[-1][0] + rows[-1][1] - rows[0][0]) * unit), even)
 
 
-def _spread_rate(span: tuple[int, float] | None, fps: Fraction) -> Fraction | None:
-    """The average rate of a video whose timestamps do not follow the one rate its header gives
-    (matroska and MPEG-TS print one rate for both of ffmpeg's); None when they follow it."""
-    if span is None or span[0] < 4 or span[1] <= 0:
+def _timestamps_rate(span: PacketSpan | None, fps: Fraction) -> tuple[bool, Fraction] | None:
+    """(variable, rate) from the packets' own timestamps, for containers whose header gives one
+    rate for both of ffmpeg's (matroska, MPEG-TS): unevenly spaced frames are variable-rate, at
+    their average; evenly spaced ones run at their spacing's rate (a 1 fps mkv prints '2 tbr').
+    None when there are too few frames to tell."""
+    if span is None or span.frames < 4 or span.seconds <= 0:
         return None
-    average = span[0] / span[1]
-    return snap_rate(average) if abs(average - float(fps)) > 0.02 * float(fps) else None
+    average = span.frames / span.seconds
+    close = abs(average - float(fps)) <= 0.02 * float(fps)
+    return not span.even, fps if close else snap_rate(average)
 
 
 def _probe_video(path: Path) -> StreamInfo:
@@ -166,7 +177,7 @@ def _probe_video(path: Path) -> StreamInfo:
         fps = snap_rate(cv_fps)
     if fps <= 0:
         raise InputError(f"{path}: cannot tell the frame rate")
-    count = span[0] if span else int(packets[-1]) if packets else 0
+    count = span.frames if span else int(packets[-1]) if packets else 0
     if damaged and announced > count:
         # Keep the length the container announces, so that decoding short of it is reported.
         log.warning("%s: damaged or truncated, %d of %d frames readable", path, count, announced)
@@ -176,10 +187,8 @@ def _probe_video(path: Path) -> StreamInfo:
     container = re.search(r"Input #0, ([\w,]+)", header)
     # Only where the header gives one rate for both of ffmpeg's: AVI's timestamps come from index
     # positions (its muxer leaves gaps for the sound's preroll), and MP4 has an average of its own.
-    if not variable and not damaged and container and {"matroska", "mpegts"} & set(container.group(1).split(",")):
-        spread = _spread_rate(span, fps)
-        if spread is not None:  # matroska and MPEG-TS print one rate for both: the timestamps differ
-            variable, fps = True, spread
+    if not damaged and container and {"matroska", "mpegts"} & set(container.group(1).split(",")):
+        variable, fps = _timestamps_rate(span, fps) or (variable, fps)
     height, width = first.shape[:2]
     return StreamInfo(path, width, height, fps, count, float(count / fps), audio is not None,
                       audio.group(1) if audio else None, rotation, variable, False)
