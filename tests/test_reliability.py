@@ -237,6 +237,20 @@ def test_stop_and_resume(capsys, tmp_path, style, sig):
     assert not list(out.glob(".*.tmp"))
 
 
+def test_a_stop_held_down_is_one_clean_stop(tmp_path, style):
+    """SIGTERM, then Ctrl-C held down until the process is gone: one line and exit 130. A second
+    signal broke the frame reader's clean-up, after the line, with an 'Exception ignored' traceback."""
+    folder = make_folder(tmp_path / "frames", FRAMES)
+    proc = start_and_wait_for_a_frame(tmp_path, folder, style, tmp_path / "out")
+    proc.send_signal(signal.SIGTERM)
+    while proc.poll() is None:
+        proc.send_signal(signal.SIGINT)
+        time.sleep(0.005)
+    _, err = proc.communicate(timeout=120)
+    assert proc.returncode == 130, err
+    assert "stopped after" in assert_one_error_line(err) and "Exception ignored" not in err, err
+
+
 def test_sigterm_while_the_backend_starts_is_an_interrupt(tmp_path, style):
     """SIGTERM before the pipeline's handler (here, during TensorFlow's import) killed the process
     with no message (exit -15); it now stops the run as Ctrl-C does."""
@@ -247,6 +261,19 @@ def test_sigterm_while_the_backend_starts_is_an_interrupt(tmp_path, style):
     _, err = proc.communicate(timeout=120)
     assert proc.returncode == 130, err
     assert_one_error_line(err)
+
+
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM], ids=["INT", "TERM"])
+@pytest.mark.parametrize("delay", [0.05, 0.1, 0.2])
+def test_a_stop_while_the_program_is_imported_is_an_interrupt(tmp_path, style, sig, delay):
+    """The first 0.2-0.5 s import NumPy and OpenCV: SIGTERM there killed the process silently
+    (-15), and Ctrl-C printed an import traceback or became NumPy's ImportError (exit 1)."""
+    proc = cli_process(make_folder(tmp_path / "frames", 2), "-s", style, "-o", tmp_path / "out", cwd=tmp_path)
+    time.sleep(delay)
+    proc.send_signal(sig)
+    _, err = proc.communicate(timeout=120)
+    assert proc.returncode == 130, err
+    assert assert_one_error_line(err) == "error: interrupted"
 
 
 def test_interrupted_in_process_then_a_torn_frame_is_redone(capsys, tmp_path, style, monkeypatch):

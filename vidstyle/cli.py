@@ -7,7 +7,6 @@ import errno
 import logging
 import math
 import os
-import signal
 import sys
 import traceback
 import warnings
@@ -19,10 +18,10 @@ from .config import FOLDER_FPS, StyleOptions, VideoOptions
 from .errors import OutputError, UsageError, VidstyleError
 from .images import IMAGE_SUFFIXES
 from .sidefiles import check_parent, check_side_files
-from .signals import sigterm_as_interrupt
+from .signals import stop_once
 from .video import VIDEO_SUFFIXES
 
-__all__ = ["build_parser", "console", "main"]
+__all__ = ["build_parser", "main"]
 
 # E_warp is NaN without a pair of frames inside one shot: one frame, or scene cuts only.
 NO_PAIRS = "E_warp n/a (no two consecutive frames of one shot)"
@@ -221,7 +220,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     if args.debug:  # libav's own messages about a damaged video (video.py silences them)
         os.environ.setdefault("OPENCV_FFMPEG_LOGLEVEL", "24")
-    restore_sigterm = sigterm_as_interrupt()  # from the start: the pipeline's own comes later
+    undo_stops = stop_once()  # from the start (the `vidstyle` command's entry already did it)
     try:
         if args.command == "stylize":
             start_backend(args)
@@ -240,21 +239,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except MemoryError:
         return _fail(args, "out of memory; try a smaller --size", 1)
     finally:
-        restore_sigterm()
-
-
-def console() -> None:
-    """The `vidstyle` command: main(), then exit without being interruptible.
-
-    The work is done and its line printed when main() returns; a Ctrl-C or SIGTERM in the second
-    or so of interpreter teardown that follows (TensorFlow's) must not turn a finished (or cleanly
-    stopped) run into exit 130, -15 or a teardown traceback. Not done in main(), which programs
-    and tests call.
-    """
-    code = main()
-    for stop in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(stop, signal.SIG_IGN)
-    sys.exit(code)
+        undo_stops()
 
 
 def _fail(args: argparse.Namespace, message: str, code: int) -> int:

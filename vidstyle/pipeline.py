@@ -29,7 +29,7 @@ from .preview import Preview
 from .report import REPORT_VERSION, config_dict, frame_entries, plot_losses, write_report
 from .sequence import Progress, StyleAt, stylize_sequence
 from .sidefiles import check_side_files
-from .signals import sigterm_as_interrupt
+from .signals import stop_once
 from .stability import warp_error
 from .temporal import prefetch, source_frames
 from .video import StreamInfo
@@ -105,7 +105,7 @@ def stylize_video(
     # The network before the work folder: a weights error leaves nothing behind.
     engine, grams = _prepare(job.style_rgb, style, job.size)
     job.work.lock()
-    restore_sigterm = sigterm_as_interrupt()
+    undo_stops = stop_once()
     try:
         if job.stale is not None:
             job.stale.lock()  # fails if a live run is writing it
@@ -118,7 +118,7 @@ def stylize_video(
                 remove_stale_temps(side)
         return _run(job, style_list, engine, grams, style, video, progress, report_path, plot_path, started)
     finally:
-        restore_sigterm()
+        undo_stops()
         job.work.unlock()
 
 

@@ -1,4 +1,4 @@
-"""Signals: SIGTERM stops a run as Ctrl-C does, and neither may land inside library imports."""
+"""Signals: SIGINT and SIGTERM stop a run once, cleanly, and never inside library imports."""
 
 from __future__ import annotations
 
@@ -7,18 +7,53 @@ import signal
 import threading
 from collections.abc import Callable, Iterator
 
+STOPS = (signal.SIGINT, signal.SIGTERM)
+_stopping = False  # a stop was raised: the run is cleaning up, or done
 
-def sigterm_as_interrupt() -> Callable[[], object]:
-    """Make SIGTERM raise KeyboardInterrupt (frames kept, exit 130); returns what undoes it."""
-    def handler(signum: int, frame: object) -> None:  # noqa: ARG001
+
+def _stop(signum: int, frame: object) -> None:  # noqa: ARG001
+    """Raise KeyboardInterrupt once; the stops that follow are ignored, as the run is already
+    stopping (a second Ctrl-C inside its clean-up broke it with a traceback). A flag, not SIG_IGN:
+    a signal already on its way when the handler changes makes Python print a warning."""
+    global _stopping
+    if not _stopping:
+        _stopping = True
         raise KeyboardInterrupt
 
-    try:
-        previous = signal.signal(signal.SIGTERM, handler)
-    except ValueError:  # not the main thread: signals are not ours to set
+
+def stop_once() -> Callable[[], object]:
+    """Make SIGTERM, and Ctrl-C where it has Python's usual handler, stop the run once (a
+    KeyboardInterrupt: frames kept, exit 130); returns what undoes it. Where a caller already
+    made them stops (the command, around the pipeline's own call), this does nothing, so that an
+    inner undo cannot re-arm them while the outer run is stopping."""
+    global _stopping
+    if threading.current_thread() is not threading.main_thread():
+        return lambda: None  # signals are not ours to set
+    watched = [signal.SIGTERM]
+    if signal.getsignal(signal.SIGINT) is signal.default_int_handler:  # not SIG_IGN (a background job)
+        watched.append(signal.SIGINT)
+    previous = {s: signal.signal(s, _stop) for s in watched if signal.getsignal(s) is not _stop}
+    if not previous:
         return lambda: None
-    # None: the previous handler was not set from Python; the default is the nearest we can give back.
-    return lambda: signal.signal(signal.SIGTERM, signal.SIG_DFL if previous is None else previous)
+    _stopping = False
+    return lambda: _restore(previous)
+
+
+def ignore_stops() -> None:
+    """From now on the stops are ignored (where stop_once set them): the command's work is over.
+    SIG_IGN as well as the flag, as the interpreter's teardown resets Python's handlers to the
+    default (killed by the signal); signal.signal runs the handler for a signal on its way first."""
+    global _stopping
+    _stopping = True
+    for s in STOPS:
+        if signal.getsignal(s) is _stop:
+            signal.signal(s, signal.SIG_IGN)
+
+
+def _restore(handlers: dict) -> None:
+    for s, handler in handlers.items():
+        # None: the handler was not set from Python; the default is the nearest we can give back.
+        signal.signal(s, signal.SIG_DFL if handler is None else handler)
 
 
 @contextlib.contextmanager
@@ -33,12 +68,14 @@ def held() -> Iterator[None]:
         yield
         return
     noted: list[int] = []
-    watched = [s for s in (signal.SIGINT, signal.SIGTERM) if signal.getsignal(s) is not signal.SIG_IGN]
+    watched = [s for s in STOPS if signal.getsignal(s) is not signal.SIG_IGN]
     previous = {s: signal.signal(s, lambda signum, frame: noted.append(signum)) for s in watched}
     try:
         yield
     finally:
-        for s, handler in previous.items():
-            signal.signal(s, signal.SIG_DFL if handler is None else handler)
+        _restore(previous)
     if noted:
+        if signal.getsignal(noted[0]) is _stop:
+            _stop(noted[0], None)  # raises, unless the run is already stopping
+            return
         raise KeyboardInterrupt
