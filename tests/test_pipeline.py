@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import time
 from fractions import Fraction
 from pathlib import Path
@@ -154,6 +155,34 @@ class StopAfter:
     def frame_done(self, position, seconds):
         if position + 1 >= self.n:
             raise KeyboardInterrupt
+
+
+class SwallowedStop(StopAfter):
+    """A Ctrl-C whose KeyboardInterrupt a library swallows (as Python does inside JAX's
+    garbage-collector hook), at the second iteration of the second frame."""
+
+    def __init__(self):
+        super().__init__(10**9)
+        self.frame = -1
+
+    def frame_start(self, position, iterations):
+        self.frame = position
+
+    def iteration(self, iteration, terms, image):
+        if (self.frame, iteration) == (1, 1):
+            try:
+                os.kill(os.getpid(), signal.SIGINT)
+                time.sleep(0.1)  # the handler runs here, and its KeyboardInterrupt is lost
+            except KeyboardInterrupt:
+                pass
+
+
+def test_a_swallowed_stop_is_raised_at_the_next_iteration(tmp_path, style_png):
+    """The stop's flag made the run ignore every later Ctrl-C, so a swallowed one left it deaf."""
+    clip = write_clip(tmp_path / "in.mp4", make_frames(4, 64, 48), 10)
+    with pytest.raises(Interrupted, match="stopped after 1 of 4 frames"):
+        vidstyle.stylize_video(clip, style_png, tmp_path / "out", progress=SwallowedStop(), **FAST)
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler  # given back
 
 
 @pytest.mark.parametrize("batch", [1, 2])

@@ -30,6 +30,7 @@ from .multiscale import optimize_scales, resize_batch, scale_sizes
 from .optimize import Engine, Result, Targets
 from .prepare import coefficients, initial_image, luminance, to_uint8, with_content_colors
 from .preview import Preview
+from .signals import raise_if_stopped
 from .temporal import SourceFrame, temporal_inputs
 from .vgg import min_long_side
 
@@ -127,6 +128,7 @@ def stylize_sequence(
         first = window[0]
 
         def on_iteration(k: int, terms: np.ndarray, image: Tensor) -> None:
+            raise_if_stopped()
             if progress:
                 progress.iteration(k, terms, image)
             if preview and preview.active and k % preview.every == 0:

@@ -36,7 +36,21 @@ def stop_once() -> Callable[[], object]:
     if not previous:
         return lambda: None
     _stopping = False
-    return lambda: _restore(previous)
+
+    def undo() -> None:
+        global _stopping
+        _restore(previous)
+        _stopping = False
+
+    return undo
+
+
+def raise_if_stopped() -> None:
+    """Raise the stop again where it was swallowed, once per iteration: Python ignores an
+    exception raised inside a garbage-collector callback (JAX keeps one under KERAS_BACKEND=jax),
+    and the run would go on, deaf to the stops that the flag then ignores."""
+    if _stopping:
+        raise KeyboardInterrupt
 
 
 def ignore_stops() -> None:
