@@ -71,6 +71,20 @@ def test_loss_terms_equal_numpy_reference(weights_file, images):
         np.testing.assert_allclose(got[key], expected, rtol=2e-3, err_msg=key)
 
 
+def test_loss_terms_take_the_content_a_run_was_given(weights_file, images):
+    """README: `loss_terms(content, stylize_image(content, ...), styles)`: the result is at the
+    working size, and the content is resized to it (it was refused as another shape)."""
+    from vidstyle.images import resize
+
+    big = resize(images["content"].astype(np.uint8), 96, 80)
+    out = vidstyle.stylize_image(big, [images["style1"]], weights=weights_file, size=48, iterations=2)
+    assert out.shape == (40, 48, 3)
+    got = vidstyle.loss_terms(big, out, [images["style1"]], weights=weights_file)
+    assert got == vidstyle.loss_terms(resize(big.astype(np.float32), 48, 40), out, [images["style1"]], weights=weights_file)
+    with pytest.raises(InputError, match="not a smaller copy"):
+        vidstyle.loss_terms(big[:, :90], out, [images["style1"]], weights=weights_file)
+
+
 def tutorial_objective(weights_file: str, image_rgb, content_rgb, style_rgb) -> float:
     """The TensorFlow tutorial's style_content_loss, written from its description, on [0,1] images."""
     names = (CONTENT, *DEFAULT_STYLE_LAYERS)

@@ -111,3 +111,13 @@ def test_under_tensorflow_no_jax_hook_can_swallow_a_ctrl_c():
         pytest.skip("the hook frees JAX's own buffers under JAX")
     backend.import_quietly()
     assert not [c for c in gc.callbacks if getattr(c, "__name__", "") == "_xla_gc_callback"]
+
+
+def test_the_device_is_chosen_through_the_package_before_any_call():
+    """README: `vidstyle.device.select("cpu")` after a plain `import vidstyle` (it was an AttributeError)."""
+    import subprocess
+    import sys
+
+    code = "import os, vidstyle; vidstyle.device.select('cpu'); print(os.environ['JAX_PLATFORMS'])"
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=False)
+    assert done.returncode == 0 and done.stdout.strip() == "cpu", done.stderr

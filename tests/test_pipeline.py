@@ -380,6 +380,8 @@ def test_a_stop_as_the_output_is_written_never_leaves_it_without_its_report(tmp_
     with pytest.raises(KeyboardInterrupt):
         vidstyle.stylize_video(clip, style_png, out, report_path=report, **FAST)
     assert out.is_file() and len(json.loads(report.read_text())["frames"]) == 3
+    times = json.loads(report.read_text())
+    assert times["seconds_all_runs"] > times["seconds"] + 0.1  # the run stopped at the end counts too
     with pytest.raises(OutputError, match="left by a run stopped just after writing it"):
         vidstyle.stylize_video(clip, style_png, out, report_path=report, **FAST)
 

@@ -354,3 +354,17 @@ def test_a_cut_made_without_reencoding_counts_the_frames_it_shows(tmp_path: Path
     shown = sum(1 for _ in reader)
     assert info.frame_count == shown and not info.variable_rate and info.fps == 25
     reader.check_complete()  # not "truncated"
+
+
+def test_a_writer_stopped_before_its_first_frame_leaves_no_warning(tmp_path: Path, caplog) -> None:
+    """A stop as the encoder starts: imageio-ffmpeg's "no frames have been written" came before
+    the stop's one line (docs/RELIABILITY.md)."""
+    import logging
+
+    from vidstyle.encode import VideoWriter
+
+    writer = VideoWriter(tmp_path / "a.mp4", 10)
+    writer._start(64, 48)
+    with caplog.at_level(logging.WARNING):
+        writer.abort()
+    assert not caplog.records and not list(tmp_path.iterdir())

@@ -29,6 +29,7 @@ from .prepare import (
     prepare_styles,
     to_uint8,
     with_content_colors,
+    working_size,
 )
 from .vgg import min_long_side
 
@@ -90,15 +91,20 @@ def loss_terms(
 ) -> dict[str, float]:
     """The unweighted components of METHOD.md section 2 and the weighted total, for ``image``.
 
-    Every array is evaluated at its own size (no resizing); ``image`` must match ``content``.
-    Scores are float32 unless ``precision="mixed"`` is asked for.
+    ``image`` and the styles are evaluated at their own sizes. ``content`` is resized to the
+    image's size where it is a scaled copy of it (``stylize_image`` returns its working size, 512
+    by default), and must otherwise match it. Scores are float32 unless ``precision="mixed"``.
     """
     o = StyleOptions.from_kwargs(**options)
     if o.precision == "auto":
         o = o.replace(precision="float32")
     content_rgb, image_rgb = as_rgb(content, "content"), as_rgb(image, "image")
-    if content_rgb.shape != image_rgb.shape:
-        raise InputError(f"image: shape {image_rgb.shape} differs from the content's {content_rgb.shape}")
+    (h, w), (ch, cw) = image_rgb.shape[:2], content_rgb.shape[:2]
+    if working_size(cw, ch, max(w, h)) == (w, h):
+        content_rgb = resize(content_rgb, w, h)
+    elif content_rgb.shape != image_rgb.shape:
+        raise InputError(f"image: shape {image_rgb.shape} differs from the content's {content_rgb.shape}, "
+                         "and is not a smaller copy of its shape")
     style_list = [as_rgb(s, "style") for s in as_list(styles)]
     as_is = o.replace(size=None, scales=1)  # evaluated at their own sizes: only too small is refused
     for array, name in [(content_rgb, "content"), *((s, "style") for s in style_list)]:

@@ -244,7 +244,13 @@ class VideoWriter:
         """Stop ffmpeg and delete the temporary files; the output path is left untouched."""
         self._closed = True
         if self._encoder is not None:
-            self._encoder.close()
+            quiet = logging.getLogger("imageio_ffmpeg")  # "no frames have been written": we know
+            level = quiet.level
+            quiet.setLevel(logging.ERROR)
+            try:
+                self._encoder.close()
+            finally:
+                quiet.setLevel(level)
             self._encoder = None
         for temp in self._temps:
             temp.unlink(missing_ok=True)

@@ -136,10 +136,7 @@ def _run(job: Job, styles: Sequence[ImageLike], engine: Engine, grams: StyleAt, 
     try:
         entries, busy = _stylize_frames(job, engine, grams, style, video, manifest, done, progress)
     except KeyboardInterrupt:
-        state = manifest["state"]
-        # Interrupted runs' time adds up in the manifest (not a kill -9's), for the report's total.
-        state["seconds_before"] = state.get("seconds_before", 0.0) + time.perf_counter() - started
-        work.write_manifest(manifest)
+        _add_stopped_time(work, manifest, started)
         raise Interrupted(f"stopped after {work.finished()} of {total} frames, kept in {work.folder}; "
                           "run the same command again to resume") from None
     count = work.finished()
@@ -162,6 +159,7 @@ def _run(job: Job, styles: Sequence[ImageLike], engine: Engine, grams: StyleAt, 
         if pending is not None:
             pending.abort()
         if isinstance(exc, KeyboardInterrupt):
+            _add_stopped_time(work, manifest, started)
             raise Interrupted(f"stopped with all {count} frames done, kept in {work.folder}, before the output "
                               "was written; run the same command again to write it") from None
         raise
@@ -172,6 +170,13 @@ def _run(job: Job, styles: Sequence[ImageLike], engine: Engine, grams: StyleAt, 
         work.write_manifest(manifest)  # the output folder itself, or kept: marked complete
     job.reader.check_complete()  # exit 3 after writing what could be decoded
     return report
+
+
+def _add_stopped_time(work: WorkDir, manifest: dict, started: float) -> None:
+    """Interrupted runs' time adds up in the manifest (not a kill -9's), for the report's total."""
+    state = manifest["state"]
+    state["seconds_before"] = state.get("seconds_before", 0.0) + time.perf_counter() - started
+    work.write_manifest(manifest)
 
 
 def _resume_point(work: WorkDir, manifest: dict, batch: int) -> int:
