@@ -32,8 +32,9 @@ class IterationBar:
             + f"total {short(row[TOTAL])}",
             refresh=False,
         )
-        self.bar.n = min(iteration, self.bar.total)
-        self.bar.refresh()
+        # update() redraws at most every 0.1 s (tqdm's mininterval): a redraw per iteration wrote
+        # 150 bytes per iteration to a log file, 90 MB over 10,000 frames.
+        self.bar.update(min(iteration, self.bar.total) - self.bar.n)
 
     def close(self) -> None:
         self.bar.close()

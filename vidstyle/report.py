@@ -7,6 +7,7 @@ import io
 import json
 import math
 import os
+import re
 from pathlib import Path
 
 import numpy as np
@@ -53,21 +54,38 @@ def config_dict(options) -> dict:
     return {k: plain(v) for k, v in dataclasses.asdict(options).items()}
 
 
-def write_report(path: str | os.PathLike, report: dict) -> None:
-    def clean(value):  # JSON has no NaN/inf
-        if isinstance(value, float) and not math.isfinite(value):
-            return None
-        if isinstance(value, dict):
-            return {k: clean(v) for k, v in value.items()}
-        if isinstance(value, list):
-            return [clean(v) for v in value]
-        return value
+MANY_FRAMES = 20  # more frames than this are plotted as a band
+_NOT_FINITE = re.compile(r"-?Infinity|NaN")
 
-    write_bytes_atomic(path, (json.dumps(clean(report), indent=1) + "\n").encode())
+
+def write_report(path: str | os.PathLike, report: dict) -> None:
+    write_bytes_atomic(path, (to_json(report) + "\n").encode())
+
+
+def to_json(value, indent: str = "") -> str:
+    """JSON with one line per list of plain values (a history row, a size) and NaN/inf as null.
+    json.dumps(indent=1) put every number on a line of its own: 76 MB for 10,000 frames."""
+    inner = indent + " "
+    if isinstance(value, float) and not math.isfinite(value):
+        return "null"  # JSON has no NaN/inf
+    if isinstance(value, dict):
+        if not value:
+            return "{}"
+        return "{\n" + ",\n".join(f"{inner}{json.dumps(str(k))}: {to_json(v, inner)}" for k, v in value.items()) \
+            + f"\n{indent}}}"
+    if isinstance(value, (list, tuple)):
+        if all(not isinstance(v, (dict, list, tuple)) for v in value):
+            flat = json.dumps(value)
+            if '"' not in flat:  # numbers only: NaN and Infinity are json's words for them
+                return _NOT_FINITE.sub("null", flat)
+            return "[" + ", ".join(to_json(v) for v in value) + "]"
+        return "[\n" + ",\n".join(inner + to_json(v, inner) for v in value) + f"\n{indent}]"
+    return json.dumps(value)
 
 
 def plot_losses(path: str | os.PathLike, report: dict) -> None:
-    """Content, style, TV, temporal and total against iterations, log scale; E_warp per frame pair."""
+    """Content, style, TV, temporal and total against iterations, log scale (over MANY_FRAMES
+    frames: frame 0, then the others' median and 10-90 % band); E_warp per frame pair."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -79,9 +97,12 @@ def plot_losses(path: str | os.PathLike, report: dict) -> None:
     ax = axes[0][0]
     colours = {"content": "tab:blue", "style": "tab:red", "tv": "tab:green", "temporal": "tab:purple", "total": "black"}
     alpha = 1.0 if len(frames) == 1 else 0.4
+    # Beyond MANY_FRAMES curves the lines are a solid band: frame 0 (the longest budget), then the
+    # median of the others and their 10-90 % band (2000 frames took 22 s and showed nothing).
+    banded = frames[1:] if len(frames) > MANY_FRAMES else []
     for j, name in enumerate(TERMS, start=1):
-        drawn = False
-        for frame in frames:
+        drawn = _band(ax, banded, j, colours[name])
+        for frame in frames[:1] if banded else frames:
             hist = np.asarray(frame["history"], dtype=float)
             if hist.size == 0 or not np.any(hist[:, j] > 0):
                 continue
@@ -99,11 +120,12 @@ def plot_losses(path: str | os.PathLike, report: dict) -> None:
     ax.set_yscale("log")
     ax.set_xlabel("iteration")
     ax.set_ylabel("loss (unweighted components; total as optimised)")
-    ax.set_title(f"{len(frames)} frame(s)")
-    ax.legend()
+    ax.set_title(f"{len(frames)} frames: frame 0, the others' median and 10-90 % band" if banded
+                 else f"{len(frames)} frame(s)")
+    ax.legend(loc="upper right")  # "best" is slow with many lines, and says so on stderr
     if pairs:
         ax2 = axes[0][1]
-        ax2.plot(range(1, len(pairs) + 1), pairs, marker=".")
+        ax2.plot(range(1, len(pairs) + 1), pairs, marker="." if len(pairs) <= 200 else None, lw=1)
         ax2.set_xlabel("frame pair (t-1, t)")
         ax2.set_ylabel("warping error")
         ax2.set_title(f"E_warp = {report['warp_error']['output']:.5f}")
@@ -112,6 +134,25 @@ def plot_losses(path: str | os.PathLike, report: dict) -> None:
     fig.savefig(buffer, dpi=100, format=Path(path).suffix.lstrip(".").lower() or "png")
     plt.close(fig)
     write_bytes_atomic(path, buffer.getvalue())
+
+
+def _band(ax, frames: list[dict], column: int, colour: str) -> bool:
+    """The median and 10-90 % band over frames of one history column, per iteration; False when
+    there is nothing to draw (no frames, or the term is 0 throughout)."""
+    rows = [np.asarray(f["history"], dtype=float) for f in frames if f["history"]]
+    if not rows:
+        return False
+    stack = np.full((len(rows), max(len(r) for r in rows)), np.nan)
+    for i, r in enumerate(rows):
+        stack[i, :len(r)] = np.where(r[:, column] > 0, r[:, column], np.nan)  # a log axis has no 0
+    kept = np.isfinite(stack).any(axis=0)
+    if not kept.any():
+        return False
+    steps = max(rows, key=len)[:, 0][kept]  # the iteration column of the longest history
+    low, median, high = np.nanpercentile(stack[:, kept], [10, 50, 90], axis=0)
+    ax.fill_between(steps, low, high, color=colour, alpha=0.2, lw=0)
+    ax.plot(steps, median, color=colour, lw=1.5)
+    return True
 
 
 def _mark_scales(ax, frames: list[dict]) -> None:
