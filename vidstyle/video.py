@@ -141,6 +141,9 @@ def _probe_video(path: Path) -> StreamInfo:
                     "-f", "framecrc", "-"], timeout=900)
     except (OSError, subprocess.TimeoutExpired) as exc:
         raise InputError(f"cannot run ffmpeg: {exc}") from None
+    if done.returncode < 0:  # killed by a signal: a crash, not an unreadable file
+        raise InputError(f"{path}: ffmpeg ({ffmpeg_exe()}) crashed reading it (signal {-done.returncode}); "
+                         "try another ffmpeg build (IMAGEIO_FFMPEG_EXE) or re-encode the file")
     stderr = done.stderr.decode("utf-8", errors="replace")
     span = _packet_span(done.stdout.decode("ascii", errors="replace"))  # every packet's time, no decoding
     header = stderr.split("Output #", 1)[0]
