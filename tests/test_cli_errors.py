@@ -197,10 +197,12 @@ def test_outputs_that_are_a_style_a_frame_or_an_unwritable_container(capsys, tmp
     code, _, err = run_cli(capsys, folder, "-s", style, "-o", tmp_path / "out", "--preview",
                            tmp_path / "out" / "frame_000001.png")  # over a frame of its own output
     assert code == 1 and "reads or writes frames in" in assert_one_error_line(err)
-    for name in ("p.webm", "g.gif"):  # a folder of frames named like a video
+    for name in ("p.flv", "g.ts"):  # a folder of frames named like a video
         code, _, err = run_cli(capsys, folder, "-s", style, "-o", tmp_path / name)
         assert code == 2 and "vidstyle writes .mp4" in assert_one_error_line(err)
         assert not (tmp_path / name).exists()
+    code, _, err = run_cli(capsys, folder, "-s", style, "-o", tmp_path / "a.gif", "--audio", make_clip(tmp_path / "s.mp4", 2))
+    assert code == 2 and "a .gif file has no sound" in assert_one_error_line(err)
     assert main(["info", str(make_clip(tmp_path / "c.mp4", 2)), "--fps", "12"]) == 2
     assert "a video keeps its own" in capsys.readouterr().err
 

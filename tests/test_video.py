@@ -76,7 +76,7 @@ def test_sound_is_trimmed_to_the_requested_window(tmp_path: Path, wav: Path) -> 
     assert audio_duration(clip) == pytest.approx(0.5, abs=0.1)
 
 
-@pytest.mark.parametrize("suffix", [".mkv", ".mov", ".avi"])
+@pytest.mark.parametrize("suffix", [".mkv", ".mov", ".avi", ".webm"])
 def test_other_containers_report_exact_counts(tmp_path: Path, wav: Path, suffix: str) -> None:
     clip = write_clip(tmp_path / f"clip{suffix}", make_frames(8), NTSC, audio_from=wav)
     info = probe(clip)
@@ -84,6 +84,18 @@ def test_other_containers_report_exact_counts(tmp_path: Path, wav: Path, suffix:
     reader = iter_frames(clip, info=info)
     assert sum(1 for _ in reader) == 8
     reader.check_complete()
+
+
+def test_a_gif_is_written_without_sound(tmp_path: Path, wav: Path) -> None:
+    """One palette for the clip, looping; a GIF has no sound, so asking for one is refused."""
+    frames = make_frames(8)
+    clip = write_clip(tmp_path / "clip.gif", frames, 10)
+    info = probe(clip)
+    assert (info.frame_count, info.fps, info.has_audio) == (8, 10, False)
+    decoded = [frame for _, frame in iter_frames(clip, info=info)]
+    assert all(np.abs(got.astype(int) - want).mean() < 10 for got, want in zip(decoded, frames))
+    with pytest.raises(UsageError, match="has no sound"):
+        write_clip(tmp_path / "loud.gif", frames, 10, audio_from=wav)
 
 
 def test_odd_size_is_padded_to_even(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:

@@ -34,16 +34,20 @@ log = logging.getLogger(__name__)
 @dataclass(frozen=True)
 class _Format:
     codec: str
-    audio_codec: str
+    audio_codec: str | None  # None: the container has no sound
     extra: tuple[str, ...] = ()
 
 
 # AVI gets MJPEG and MP3: H.264 with B-frames and AAC are poorly supported in that container.
+# GIF: one 256-colour palette made from the whole clip (palettegen), ordered dithering, looping.
+_GIF_PALETTE = "split[a][b];[a]palettegen=stats_mode=diff[p];[b][p]paletteuse=dither=bayer:bayer_scale=3"
 FORMATS: dict[str, _Format] = {
     ".mp4": _Format("libx264", "aac", ("-movflags", "+faststart")),
     ".mov": _Format("libx264", "aac", ("-movflags", "+faststart")),
     ".mkv": _Format("libx264", "aac"),
     ".avi": _Format("mjpeg", "libmp3lame"),
+    ".webm": _Format("libvpx-vp9", "libopus"),
+    ".gif": _Format("gif", None, ("-vf", _GIF_PALETTE, "-loop", "0")),
 }
 
 
@@ -87,12 +91,14 @@ def _quality_args(codec: str, crf: int) -> list[str]:
         return ["-crf", str(crf)]
     if codec == "mjpeg":
         return ["-q:v", "3"]  # crf has no meaning here; 2-4 is visually lossless
+    if codec == "libvpx-vp9":
+        return ["-crf", str(crf), "-b:v", "0", "-row-mt", "1"]  # constant quality (VP9's scale is 0-63)
     return []
 
 
 def _pix_fmt(codec: str) -> str:
-    """4:2:0 for players' sake; JPEG-based codecs want the full-range variant."""
-    return "yuvj420p" if codec == "mjpeg" else "yuv420p"
+    """4:2:0 for players' sake; JPEG-based codecs want the full-range variant, GIF a palette."""
+    return {"mjpeg": "yuvj420p", "gif": "pal8"}.get(codec, "yuv420p")
 
 
 def _even(frame: np.ndarray) -> np.ndarray:
@@ -120,6 +126,8 @@ class VideoWriter:
         if audio_start < 0 or (audio_duration is not None and audio_duration <= 0):
             raise UsageError(f"bad sound window: start {audio_start} s, duration {audio_duration} s")
         self.format = FORMATS[suffix]
+        if audio_from is not None and self.format.audio_codec is None:
+            raise UsageError(f"{self.path}: a {suffix} file has no sound")
         self.codec = codec or self.format.codec
         self.fps = as_fraction(fps)
         self.crf = crf

@@ -238,7 +238,7 @@ def plan(source: Path, output: Path, styles: list, style: StyleOptions, video: V
     if info.variable_rate:
         log.warning("note: %s has a variable frame rate; the output plays its frames at their average rate, "
                     "%s fps (times given to --start/--end follow the frames' own timestamps)", source, info.fps)
-    audio_from = _audio_source(source, info, video)
+    audio_from = _audio_source(source, info, video, output if to_video else None)
     _check_disk(output, reader.expected, size)
     settings = {
         "input": str(source.resolve()),
@@ -283,11 +283,18 @@ def _check_output(source: Path, output: Path, info: StreamInfo, video: VideoOpti
     return to_video, (check_frame_folder(output, in_place, video, names) if not to_video else None)
 
 
-def _audio_source(source: Path, info: StreamInfo, video: VideoOptions) -> Path | None:
-    """The sound for the output: an --audio track (for a folder or a video alike), else the video's own.
+def _audio_source(source: Path, info: StreamInfo, video: VideoOptions, output: Path | None) -> Path | None:
+    """The sound for the output video: an --audio track (for a folder or a video alike), else the
+    video's own; none for frames out, or a container without sound (GIF).
 
     It runs from the input's first frame and is cut at the range; --every keeps it, since the
     output's rate is the input's / N."""
+    if output is not None and FORMATS[output.suffix.lower()].audio_codec is None:
+        if video.audio:
+            raise UsageError(f"--audio: a {output.suffix.lower()} file has no sound; write a .mp4, .webm, .mkv or .mov")
+        if not info.is_folder and info.has_audio and not video.no_audio:
+            log.warning("note: a %s file has no sound: the sound of %s is left out", output.suffix.lower(), source)
+        return None
     if video.audio:
         track = Path(video.audio)
         if not track.is_file():
