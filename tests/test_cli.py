@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import subprocess
 import sys
 from pathlib import Path
@@ -129,3 +130,36 @@ def test_the_iteration_bar_counts_every_scale(tmp_path, monkeypatch):
                  "-o", str(tmp_path / "out.png"), "--weights", "random", "--size", "64", "--iterations", "3",
                  "--tol", "0", "--scales", "2", "-q"])
     assert code == 0 and totals == [6]  # each of the 2 scales runs the 3 iterations
+
+
+def test_progress_labels_windows_settles_early_stops_and_logs_above_the_bars(capsys):
+    """From a user's terminal: a --batch window's bar named its first frame only; a bar stopped
+    early by --tol kept an ETA; log lines printed through the bars were painted over."""
+    import logging
+
+    import vidstyle.progress as progress
+
+    bars = progress.VideoProgress(quiet=False)
+    bars.begin(12, 0)
+    bars.frame_start(4, 10, 3)
+    assert bars.iterations.bar.desc.startswith("frames 4-6")
+    bars.frame_start(7, 10, 1)
+    assert bars.iterations.bar.desc.startswith("frame 7")
+    bars.close()
+    bar = progress.IterationBar(300, quiet=False)
+    bar.update(128, np.ones((1, 5)))
+    bar.finish()
+    assert (bar.bar.n, bar.bar.total) == (128, 128)
+    bar.close()
+    handler = progress.TqdmLogHandler()
+    handler.emit(logging.LogRecord("vidstyle", logging.WARNING, __file__, 1, "note: hello", None, None))
+    assert "note: hello\n" in capsys.readouterr().err
+
+
+def test_a_preview_that_cannot_be_written_is_dropped_not_the_run(tmp_path, caplog):
+    from vidstyle.preview import Preview
+
+    preview = Preview(str(tmp_path / "gone" / "p.jpg"), False, 1)
+    with caplog.at_level(logging.WARNING):
+        preview.show(np.zeros((8, 8, 3), np.uint8), np.zeros((8, 8, 3), np.uint8), "it 0")
+    assert not preview.active and "the run goes on without it" in caplog.text

@@ -321,6 +321,7 @@ def test_truncated_video_exit_3_after_writing_what_decoded(capsys, tmp_path, sty
     line = assert_one_error_line(err)
     assert code == 3
     assert "cut.mp4" in line and f"only {decodable} of 12 frames" in line
+    assert f"the {decodable} frames decoded are stylised and written to {out}" in line  # it hid the output
     assert probe(out).frame_count == decodable  # the frames that decoded were stylised and written
     assert "Invalid NAL" not in err and "partial file" not in err  # libav's noise is silenced
 

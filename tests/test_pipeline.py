@@ -149,7 +149,7 @@ class StopAfter:
         self.n = n
 
     def begin(self, total, finished): ...
-    def frame_start(self, position, iterations): ...
+    def frame_start(self, position, iterations, frames): ...
     def iteration(self, iteration, terms, image): ...
 
     def frame_done(self, position, seconds):
@@ -165,7 +165,7 @@ class SwallowedStop(StopAfter):
         super().__init__(10**9)
         self.frame = -1
 
-    def frame_start(self, position, iterations):
+    def frame_start(self, position, iterations, frames):
         self.frame = position
 
     def iteration(self, iteration, terms, image):

@@ -170,7 +170,7 @@ def test_not_a_video(tmp_path: Path) -> None:
     with pytest.raises(InputError, match="missing.mp4"):
         probe(tmp_path / "missing.mp4")
     with pytest.raises(UsageError):
-        VideoWriter(tmp_path / "out.webm", 10)
+        VideoWriter(tmp_path / "out.flv", 10)
 
 
 def test_truncated_video_decodes_what_it_can(tmp_path: Path) -> None:

@@ -9,10 +9,9 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from .config import StyleOptions
+from .config import TOTAL, StyleOptions
 from .errors import InputError
 from .images import resize
-from .losses import TOTAL
 from .multiscale import optimize_scales, resize_batch, scale_sizes
 from .optimize import IterationCallback, Result, Targets
 from .prepare import (

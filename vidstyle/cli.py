@@ -214,9 +214,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     # child runs ffmpeg at once and never JAX, so the warning's deadlock cannot happen here.
     warnings.filterwarnings("ignore", message=r"os\.fork\(\) was called", category=RuntimeWarning)
     args = parse(argv)
+    from .progress import TqdmLogHandler
+
     logging.basicConfig(
         level=logging.DEBUG if args.debug else logging.WARNING if args.quiet else logging.INFO,
-        format="%(message)s",
+        format="%(message)s", handlers=[TqdmLogHandler()],
     )
     if args.debug:  # libav's own messages about a damaged video (video.py silences them)
         os.environ.setdefault("OPENCV_FFMPEG_LOGLEVEL", "24")

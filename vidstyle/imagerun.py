@@ -11,8 +11,7 @@ import numpy as np
 
 from . import backend
 from .backend import Tensor
-from .config import StyleOptions
-from .losses import TOTAL
+from .config import TOTAL, StyleOptions
 from .progress import IterationBar, short
 from .report import REPORT_VERSION, config_dict, frame_entries, plot_losses, write_report
 
@@ -42,6 +41,7 @@ def image_run(source: Path, styles: list[str], output: Path, options: StyleOptio
 
     try:
         image, result = run_image(content, style_images, options, on_iteration=on_iteration)
+        bar.finish()
     finally:
         bar.close()
     if preview.active:  # the result, not the last multiple of --preview-every

@@ -16,8 +16,6 @@ from keras import ops
 
 from .backend import Tensor
 
-TERMS = ("content", "style", "tv", "temporal", "total")  # a row of loss terms, in this order
-TOTAL = TERMS.index("total")
 TV_EPSILON = 1e-4  # inside the square root of the isotropic TV, METHOD.md 2 (ε ≤ 1e-4)
 
 

@@ -19,13 +19,12 @@ from keras import ops
 
 from . import backend
 from .backend import Tensor
-from .config import STOP_WINDOW, StyleOptions
+from .config import STOP_WINDOW, TOTAL, StyleOptions
 from .device import resolve_precision
 from .diffwarp import warp_taps
 from .errors import OptimizationError
 from .features import Extractor
 from .losses import (
-    TOTAL,
     content_objective,
     content_report,
     gram,

@@ -20,7 +20,7 @@ from . import backend
 from .config import StyleOptions, VideoOptions
 from .device import resolve_precision
 from .encode import VideoWriter
-from .errors import Interrupted
+from .errors import IncompleteInputError, Interrupted
 from .images import remove_stale_temps, resize
 from .jobs import Job, check_sizes, check_styles, open_source, plan, run_folders, style_name
 from .optimize import Engine
@@ -168,7 +168,11 @@ def _run(job: Job, styles: Sequence[ImageLike], engine: Engine, grams: StyleAt, 
         work.remove()
     else:
         work.write_manifest(manifest)  # the output folder itself, or kept: marked complete
-    job.reader.check_complete()  # exit 3 after writing what could be decoded
+    try:
+        job.reader.check_complete()  # exit 3 after writing what could be decoded
+    except IncompleteInputError as exc:
+        raise IncompleteInputError(f"{exc}; the {count} frames decoded are stylised and written to {job.output}") \
+            from None
     return report
 
 

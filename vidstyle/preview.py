@@ -8,6 +8,7 @@ import os
 import cv2
 import numpy as np
 
+from .errors import OutputError
 from .images import write_image
 
 log = logging.getLogger(__name__)
@@ -57,7 +58,11 @@ class Preview:
     def show(self, original_rgb: np.ndarray, current_rgb: np.ndarray, caption: str) -> None:
         image = compose(original_rgb, current_rgb, caption)
         if self.path:
-            write_image(self.path, image)
+            try:
+                write_image(self.path, image)
+            except OutputError as exc:  # a convenience: losing it must not stop the run
+                log.warning("--preview: %s; the run goes on without it", exc)
+                self.path = None
         if self.window:
             cv2.imshow("vidstyle", cv2.cvtColor(image, cv2.COLOR_RGB2BGR))
             cv2.waitKey(1)

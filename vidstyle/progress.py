@@ -2,23 +2,47 @@
 
 from __future__ import annotations
 
+import logging
+import sys
+from typing import TYPE_CHECKING
+
 import numpy as np
 from tqdm import tqdm
 
-from .backend import Tensor
-from .losses import TOTAL
+from .config import TOTAL
+
+if TYPE_CHECKING:
+    from .backend import Tensor
+
+LOG_INTERVAL = 10.0  # seconds between a bar's lines where stderr is a file
 
 
 def short(value: float) -> str:
     return f"{value:.3g}"
 
 
+class TqdmLogHandler(logging.StreamHandler):
+    """Log lines above the bars: printed plainly, they broke through a bar and were painted over."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            tqdm.write(self.format(record), file=sys.stderr)
+        except Exception:  # noqa: BLE001  (logging's own convention)
+            self.handleError(record)
+
+
+def _on_terminal() -> bool:
+    """Bars redraw in place on a terminal; in a log file (nohup, a cluster job) each redraw is a line."""
+    return sys.stderr.isatty()
+
+
 class IterationBar:
-    """The current frame's iterations, with the loss terms in the postfix."""
+    """The current frame's iterations; the postfix starts with the loss being optimised (the
+    weighted total), then the unweighted components, so that a narrow terminal keeps the first."""
 
     def __init__(self, total: int, quiet: bool, desc: str = "iterations", position: int = 0):
-        self.bar = tqdm(total=total, desc=desc, unit="it", disable=quiet, leave=position == 0,
-                        position=position, dynamic_ncols=True)
+        self.bar = tqdm(total=total, desc=desc, unit="it", disable=quiet, leave=position == 0, position=position,
+                        dynamic_ncols=True, mininterval=0.1 if _on_terminal() else LOG_INTERVAL)
 
     def reset(self, total: int, desc: str) -> None:
         self.bar.reset(total=total)
@@ -27,21 +51,27 @@ class IterationBar:
     def update(self, iteration: int, terms: np.ndarray, image: Tensor = None) -> None:
         row = terms.sum(axis=0)
         self.bar.set_postfix_str(
-            f"content {short(row[0])} style {short(row[1])} tv {short(row[2])} "
-            + (f"temporal {short(row[3])} " if row[3] else "")
-            + f"total {short(row[TOTAL])}",
+            f"loss {short(row[TOTAL])} | content {short(row[0])} style {short(row[1])} tv {short(row[2])}"
+            + (f" temporal {short(row[3])}" if row[3] else ""),
             refresh=False,
         )
-        # update() redraws at most every 0.1 s (tqdm's mininterval): a redraw per iteration wrote
-        # 150 bytes per iteration to a log file, 90 MB over 10,000 frames.
+        # update() redraws at most every mininterval: a redraw per iteration wrote 150 bytes per
+        # iteration to a log file, 90 MB over 10,000 frames.
         self.bar.update(min(iteration, self.bar.total) - self.bar.n)
+
+    def finish(self) -> None:
+        """Stopped early by --tol: the bar ends full at the iterations run, with no ETA left."""
+        if self.bar.n < self.bar.total:
+            self.bar.total = self.bar.n
+        self.bar.refresh()
 
     def close(self) -> None:
         self.bar.close()
 
 
 class VideoProgress:
-    """Two bars: frames (s/frame, ETA) and the current frame's iterations (loss terms)."""
+    """Two bars: frames (s/frame, ETA) and the current frame's iterations (loss terms). In a log
+    file only the frames bar, every LOG_INTERVAL seconds."""
 
     def __init__(self, quiet: bool):
         self.quiet = quiet
@@ -49,18 +79,22 @@ class VideoProgress:
         self.iterations: IterationBar | None = None
 
     def begin(self, total_frames: int, finished: int) -> None:
+        terminal = _on_terminal()
         self.frames = tqdm(total=total_frames, initial=finished,  # a resumed run counts its finished frames
-                           desc="frames", unit="frame", disable=self.quiet, position=0, dynamic_ncols=True)
-        self.iterations = IterationBar(0, self.quiet, position=1)
+                           desc="frames", unit="frame", disable=self.quiet, position=0, dynamic_ncols=True,
+                           mininterval=0.1 if terminal else LOG_INTERVAL)
+        self.iterations = IterationBar(0, self.quiet or not terminal, position=1)
 
-    def frame_start(self, position: int, iterations: int) -> None:
-        self.iterations.reset(iterations, f"frame {position}")
+    def frame_start(self, position: int, iterations: int, frames: int) -> None:
+        """Frame `position`, or a --batch window of `frames` frames from it (its terms are summed)."""
+        label = f"frame {position}" if frames == 1 else f"frames {position}-{position + frames - 1}"
+        self.iterations.reset(iterations, label)
 
     def iteration(self, iteration: int, terms: np.ndarray, image: Tensor = None) -> None:
         self.iterations.update(iteration, terms)
 
     def frame_done(self, position: int, seconds: float) -> None:
-        self.frames.set_postfix_str(f"{seconds:.1f} s/frame", refresh=False)
+        self.frames.set_postfix_str(f"last {seconds:.1f} s", refresh=False)
         self.frames.update(1)
 
     def close(self) -> None:

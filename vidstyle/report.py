@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 
 from .images import write_bytes_atomic
-from .losses import TERMS
+from .config import TERMS
 from .optimize import Result
 
 REPORT_VERSION = 1

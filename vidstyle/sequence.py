@@ -21,11 +21,10 @@ import numpy as np
 
 from . import backend
 from .backend import Tensor
-from .config import StyleOptions, VideoOptions
+from .config import TOTAL, StyleOptions, VideoOptions
 from .diffwarp import bilinear_taps
 from .errors import OptimizationError
 from .flow import warp
-from .losses import TOTAL
 from .multiscale import optimize_scales, resize_batch, scale_sizes
 from .optimize import Engine, Result, Targets
 from .prepare import coefficients, initial_image, luminance, to_uint8, with_content_colors
@@ -42,7 +41,7 @@ StyleAt = Callable[[tuple[int, int]], list]  # the style Grams for a working (w,
 
 class Progress(Protocol):
     def begin(self, total_frames: int, finished: int) -> None: ...
-    def frame_start(self, position: int, iterations: int) -> None: ...
+    def frame_start(self, position: int, iterations: int, frames: int) -> None: ...  # frames: of a --batch window
     def iteration(self, iteration: int, terms: np.ndarray, image: object) -> None: ...
     def frame_done(self, position: int, seconds: float) -> None: ...
 
@@ -136,7 +135,7 @@ def stylize_sequence(
                              f"frame {first.position}  it {k}  loss {terms[0, TOTAL]:.4g}")
 
         if progress:
-            progress.frame_start(first.position, iterations * style.scales)  # each scale runs them all
+            progress.frame_start(first.position, iterations * style.scales, len(window))  # each scale runs them all
         try:
             result = _optimize(engine, x0, targets_at, iterations, step_options, on_iteration)
         except OptimizationError as exc:
