@@ -226,6 +226,14 @@ def test_warp_error_counts_the_pairs_it_averages(capsys, tmp_path):
     assert "over 3 frame pairs, 1 left out (scene cuts)" in capsys.readouterr().out
     assert main(["warp-error", str(clip), str(clip), "--scene-cut", "0"]) == 0
     assert "over 4 frame pairs (dis flow)" in capsys.readouterr().out  # it said 4 either way
+    ranged = tmp_path / "ranged"  # what `stylize --start 1 --end 4` writes: frames 1-3
+    ranged.mkdir()
+    for k in (1, 2, 3):
+        (ranged / f"f{k}.png").write_bytes((clip / f"f{k}.png").read_bytes())
+    assert main(["warp-error", str(clip), str(ranged)]) == 1  # "differ in length"
+    assert "differ in length" in capsys.readouterr().err
+    assert main(["warp-error", str(clip), str(ranged), "--start", "1", "--end", "4", "--scene-cut", "0"]) == 0
+    assert "over 2 frame pairs" in capsys.readouterr().out
 
 
 def test_a_one_frame_video_has_no_warp_error_to_show(capsys, tmp_path, style):

@@ -185,6 +185,9 @@ def build_parser(preset: str | None = None) -> argparse.ArgumentParser:
     we.add_argument("--flow", choices=FLOW_METHODS, default="dis", help="optical flow method")
     we.add_argument("--scene-cut", type=float, default=SCENE_CUT,
                     help="pairs across a cut (as stylize --scene-cut finds them) are left out; 0 keeps all")
+    we.add_argument("--start", help="the original's frames that were stylised: as for stylize")
+    we.add_argument("--end", help="as for stylize")
+    we.add_argument("--every", type=int, default=1, help="as for stylize")
     return parser
 
 

@@ -122,7 +122,10 @@ def _video_run(source: Path, output: Path, options: StyleOptions, video: VideoOp
     elif math.isnan(warp["output"]):
         stability = NO_PAIRS
     else:
-        stability = f"E_warp {warp['output']:.5f} (original {warp['original']:.5f})"
+        # Measured on the frames at the working size, before lossy encoding (warp-error on the
+        # encoded file reads higher: compression noise is flicker too).
+        width, height = report["size"]
+        stability = f"E_warp {warp['output']:.5f} (input {warp['original']:.5f}; frames at {width}x{height}, unencoded)"
     print(f"{output}: {len(frames)} frame{'s' * (len(frames) != 1)}, {per_frame:.2f} s/frame, {stability}")
     return 0
 
@@ -157,10 +160,13 @@ def cmd_info(args: argparse.Namespace) -> int:
 
 
 def cmd_warp_error(args: argparse.Namespace) -> int:
+    from .jobs import open_source
     from .stability import warp_error
     from .video import iter_frames
 
-    original, stylized = iter_frames(Path(args.original)), iter_frames(Path(args.stylized))
+    # The original's range, as the run was given it (a ranged run's output differed in length).
+    original = open_source(Path(args.original), VideoOptions(start=args.start, end=args.end, every=args.every))
+    stylized = iter_frames(Path(args.stylized))
     if not 0 <= args.scene_cut <= 1:
         raise UsageError(f"--scene-cut: expected a fraction in [0, 1], got {args.scene_cut!r}")
     value, pairs = warp_error((f for _, f in stylized), (f for _, f in original), args.flow, args.scene_cut)
