@@ -327,6 +327,23 @@ def test_constant_rate_matroska_and_ts_read_as_constant(tmp_path: Path, rate: st
     assert not info.variable_rate and info.fps == Fraction(rate) and info.frame_count == 12
 
 
+@pytest.mark.parametrize("filters, frames, fps, variable", [
+    ("select='not(eq(n,10))'", 49, Fraction(49, 2), True),  # a dropped frame: the average over 2 s
+    ("setpts=5*PTS", 10, Fraction(5), False),  # evenly 200 ms apart; the header says 25
+])
+def test_matroska_rates_come_from_the_timestamps(tmp_path: Path, filters: str, frames: int, fps: Fraction,
+                                                 variable: bool) -> None:
+    """Uneven frames kept the header's 25 fps; even ones got the span's average, whose last frame
+    lasts the header's 40 ms (5.4 fps for 5)."""
+    clip = tmp_path / "clip.mkv"
+    seconds = 2 if variable else 0.4  # 50 or 10 frames in
+    subprocess.run([ffmpeg_exe(), "-v", "error", "-f", "lavfi", "-i", f"testsrc=size=64x48:rate=25:duration={seconds}",
+                    "-vf", filters, "-fps_mode", "passthrough",
+                    "-c:v", "libx264", "-pix_fmt", "yuv420p", str(clip)], check=True, capture_output=True)
+    info = probe(clip)
+    assert (info.frame_count, info.fps, info.variable_rate) == (frames, fps, variable)
+
+
 def test_a_signal_as_ffmpeg_is_forked_stops_the_run_and_the_child(monkeypatch) -> None:
     """Ctrl-C during the fork is noted and raised just after (inside logging's at-fork hook it was
     lost), and the child just started is killed, not left running."""

@@ -99,6 +99,7 @@ def probe(path: str | os.PathLike, *, fps: Fraction | float = DEFAULT_FOLDER_FPS
 class PacketSpan(NamedTuple):
     frames: int
     seconds: float  # from the first frame's start to the last one's end
+    starts: float  # from the first frame's start to the last one's start
     even: bool  # the frames' starts are evenly spaced, to the timestamps' rounding (one tick)
 
 
@@ -118,19 +119,24 @@ def _packet_span(table: str) -> PacketSpan | None:
     rows.sort()
     steps = [b[0] - a[0] for a, b in zip(rows, rows[1:])]
     even = not steps or max(steps) - min(steps) <= 1  # 30000/1001 fps in milliseconds: 33, 34, 33, …
-    return PacketSpan(len(rows), float((rows[-1][0] + rows[-1][1] - rows[0][0]) * unit), even)
+    return PacketSpan(len(rows), float((rows[-1][0] + rows[-1][1] - rows[0][0]) * unit),
+                      float((rows[-1][0] - rows[0][0]) * unit), even)
 
 
 def _timestamps_rate(span: PacketSpan | None, fps: Fraction) -> tuple[bool, Fraction] | None:
     """(variable, rate) from the packets' own timestamps, for containers whose header gives one
-    rate for both of ffmpeg's (matroska, MPEG-TS): unevenly spaced frames are variable-rate, at
-    their average; evenly spaced ones run at their spacing's rate (a 1 fps mkv prints '2 tbr').
-    None when there are too few frames to tell."""
-    if span is None or span.frames < 4 or span.seconds <= 0:
+    rate for both of ffmpeg's (matroska, MPEG-TS); None when there are too few frames to tell.
+
+    Unevenly spaced frames are variable-rate, at their average over the whole span (a dropped
+    frame included). Evenly spaced ones are constant, at the rate of their spacing: the header's
+    exact fraction where it agrees (a 1 fps mkv prints '2 tbr'); not the span's average, whose
+    last frame lasts what the header says."""
+    if span is None or span.frames < 4 or span.seconds <= 0 or span.starts <= 0:
         return None
-    average = span.frames / span.seconds
-    close = abs(average - float(fps)) <= 0.02 * float(fps)
-    return not span.even, fps if close else snap_rate(average)
+    if not span.even:
+        return True, snap_rate(span.frames / span.seconds)
+    spacing = (span.frames - 1) / span.starts
+    return False, fps if abs(spacing - float(fps)) <= 0.02 * float(fps) else snap_rate(spacing)
 
 
 def _probe_video(path: Path) -> StreamInfo:
@@ -191,7 +197,9 @@ def _probe_video(path: Path) -> StreamInfo:
     # Only where the header gives one rate for both of ffmpeg's: AVI's timestamps come from index
     # positions (its muxer leaves gaps for the sound's preroll), and MP4 has an average of its own.
     if not damaged and container and {"matroska", "mpegts"} & set(container.group(1).split(",")):
-        variable, fps = _timestamps_rate(span, fps) or (variable, fps)
+        measured = _timestamps_rate(span, fps)
+        if measured is not None:
+            variable, fps = measured
     height, width = first.shape[:2]
     return StreamInfo(path, width, height, fps, count, float(count / fps), audio is not None,
                       audio.group(1) if audio else None, rotation, variable, False)
