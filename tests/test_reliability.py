@@ -474,3 +474,58 @@ def test_list_frames_random_folders(files):
             if info is not None:
                 reader = iter_frames(folder, info=info)
                 reads_or_our_error(lambda: [f for _, f in reader])
+
+
+def test_a_ctrl_c_among_the_handler_changes_leaves_nothing_behind(monkeypatch):
+    """A held Ctrl-C lands anywhere, also while stop_once() sets the handlers or gives them back:
+    the handlers and the stop were left behind (a review hit it within 71-1555 runs with a Ctrl-C
+    every 0.2 ms), and later runs stopped at their first iteration. A stop in the main thread is
+    not one for a run in another thread either."""
+    import threading
+
+    from vidstyle import signals
+
+    real_signal = signal.signal
+
+    def ctrl_c_after(changed: int):
+        def change(signum, handler):
+            previous = real_signal(signum, handler)
+            if signum == changed:
+                handler_now = signal.getsignal(signal.SIGINT)
+                if callable(handler_now):
+                    handler_now(signal.SIGINT, None)  # the Ctrl-C, delivered right after this change
+            return previous
+        return change
+
+    monkeypatch.setattr(signals.signal, "signal", ctrl_c_after(signal.SIGINT))
+    give_back = signals.stop_once()  # Ctrl-C's handler is ours first: the Ctrl-C is ignored, not half-set
+    monkeypatch.setattr(signals.signal, "signal", real_signal)
+    signals.raise_if_stopped()
+    monkeypatch.setattr(signals.signal, "signal", ctrl_c_after(signal.SIGINT))
+    with pytest.raises(KeyboardInterrupt):  # given back: Python's own handler raises it, as it should
+        give_back()
+    monkeypatch.setattr(signals.signal, "signal", real_signal)
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler and signals._held is None
+    assert signal.getsignal(signal.SIGTERM) in (signal.SIG_DFL, None)
+
+    give_back = signals.stop_once()  # a fresh run: not stopped, and its own stop is its own
+    try:
+        signals.raise_if_stopped()
+        with pytest.raises(KeyboardInterrupt):
+            signals._stop(signal.SIGINT, None)
+        raised = []
+
+        def other_run() -> None:
+            try:
+                signals.raise_if_stopped()
+            except KeyboardInterrupt:
+                raised.append(True)
+
+        worker = threading.Thread(target=other_run)
+        worker.start()
+        worker.join()
+        assert not raised  # a run in another thread goes on
+        with pytest.raises(KeyboardInterrupt):
+            signals.raise_if_stopped()
+    finally:
+        give_back()

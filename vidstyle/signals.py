@@ -8,7 +8,8 @@ import threading
 from collections.abc import Callable, Iterator
 
 STOPS = (signal.SIGINT, signal.SIGTERM)
-_stopping = False  # a stop was raised: the run is cleaning up, or done
+_stopping = False  # a stop was raised (the run is cleaning up), or the handlers are changing
+_held: dict[int, object] | None = None  # what stop_once replaced, while it holds the handlers
 
 
 def _stop(signum: int, frame: object) -> None:  # noqa: ARG001
@@ -23,33 +24,42 @@ def _stop(signum: int, frame: object) -> None:  # noqa: ARG001
 
 def stop_once() -> Callable[[], object]:
     """Make SIGTERM, and Ctrl-C where it has Python's usual handler, stop the run once (a
-    KeyboardInterrupt: frames kept, exit 130); returns what undoes it. Where a caller already
-    made them stops (the command, around the pipeline's own call), this does nothing, so that an
-    inner undo cannot re-arm them while the outer run is stopping."""
-    global _stopping
-    if threading.current_thread() is not threading.main_thread():
-        return lambda: None  # signals are not ours to set
-    watched = [signal.SIGTERM]
+    KeyboardInterrupt: frames kept, exit 130); returns what gives the handlers back. Where an
+    outer call holds them (the command, around the pipeline's own call), this does nothing, so
+    that an inner give-back cannot re-arm them while the outer run is stopping.
+
+    The steps are ordered for a Ctrl-C that lands among them (a held key): Ctrl-C's handler is
+    replaced first, as the only one that raises; the flag ignores a signal until all are in place."""
+    global _stopping, _held
+    if threading.current_thread() is not threading.main_thread() or _held is not None:
+        return lambda: None  # signals are not ours to set, or an outer call holds them
+    _stopping = True
+    replaced = {}
     if signal.getsignal(signal.SIGINT) is signal.default_int_handler:  # not SIG_IGN (a background job)
-        watched.append(signal.SIGINT)
-    previous = {s: signal.signal(s, _stop) for s in watched if signal.getsignal(s) is not _stop}
-    if not previous:
-        return lambda: None
+        replaced[signal.SIGINT] = signal.signal(signal.SIGINT, _stop)
+    replaced[signal.SIGTERM] = signal.signal(signal.SIGTERM, _stop)
+    _held = replaced
     _stopping = False
+    return _give_back
 
-    def undo() -> None:
-        global _stopping
-        _restore(previous)
-        _stopping = False
 
-    return undo
+def _give_back() -> None:
+    """The handlers stop_once replaced, back; Ctrl-C's last, as the only one that raises (if it
+    raises here, the flag stays set, which does nothing once the handlers are given back)."""
+    global _stopping, _held
+    _stopping = True
+    replaced, _held = _held, None
+    for s in sorted(replaced or {}, key=lambda s: s == signal.SIGINT):
+        _restore({s: replaced[s]})
+    _stopping = False
 
 
 def raise_if_stopped() -> None:
     """Raise the stop again where it was swallowed, once per iteration: Python ignores an
     exception raised inside a garbage-collector callback (JAX keeps one under KERAS_BACKEND=jax),
-    and the run would go on, deaf to the stops that the flag then ignores."""
-    if _stopping:
+    and the run would go on, deaf to the stops that the flag then ignores. Only for the run that
+    holds the handlers: a run in another thread is not the one stopped."""
+    if _stopping and _held is not None and threading.current_thread() is threading.main_thread():
         raise KeyboardInterrupt
 
 
