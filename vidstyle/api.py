@@ -98,9 +98,10 @@ def loss_terms(
     if o.precision == "auto":
         o = o.replace(precision="float32")
     content_rgb, image_rgb = as_rgb(content, "content"), as_rgb(image, "image")
-    (h, w), (ch, cw) = image_rgb.shape[:2], content_rgb.shape[:2]
-    if working_size(cw, ch, max(w, h)) == (w, h):
-        content_rgb = resize(content_rgb, w, h)
+    height, width = image_rgb.shape[:2]
+    content_height, content_width = content_rgb.shape[:2]
+    if working_size(content_width, content_height, max(width, height)) == (width, height):
+        content_rgb = resize(content_rgb, width, height)
     elif content_rgb.shape != image_rgb.shape:
         raise InputError(f"image: shape {image_rgb.shape} differs from the content's {content_rgb.shape}, "
                          "and is not a smaller copy of its shape")

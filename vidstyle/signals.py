@@ -98,7 +98,7 @@ def held() -> Iterator[None]:
         yield
     finally:
         _restore(previous)
-    if noted:
+    if noted:  # one stop, whichever came first, through the handler the block held back
         if signal.getsignal(noted[0]) is _stop:
             _stop(noted[0], None)  # raises, unless the run is already stopping
             return
