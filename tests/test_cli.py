@@ -132,19 +132,23 @@ def test_the_iteration_bar_counts_every_scale(tmp_path, monkeypatch):
     assert code == 0 and totals == [6]  # each of the 2 scales runs the 3 iterations
 
 
-def test_progress_labels_windows_settles_early_stops_and_logs_above_the_bars(capsys):
+def test_progress_labels_windows_settles_early_stops_and_logs_above_the_bars(capsys, monkeypatch):
     """From a user's terminal: a --batch window's bar named its first frame only; a bar stopped
     early by --tol kept an ETA; log lines printed through the bars were painted over."""
     import logging
 
     import vidstyle.progress as progress
 
+    monkeypatch.setattr(progress, "_on_terminal", lambda: True)  # as on a terminal: both bars
     bars = progress.VideoProgress(quiet=False)
     bars.begin(12, 0)
     bars.frame_start(4, 10, 3)
     assert bars.iterations.bar.desc.startswith("frames 4-6")
+    bars.iteration(6, np.ones((3, 5)))
+    bars.frame_done(4, 1.0)  # stopped early by --tol: the bar settles
+    assert (bars.iterations.bar.n, bars.iterations.bar.total) == (6, 6)
     bars.frame_start(7, 10, 1)
-    assert bars.iterations.bar.desc.startswith("frame 7")
+    assert bars.iterations.bar.desc.startswith("frame 7") and "loss" not in bars.iterations.bar.postfix
     bars.close()
     bar = progress.IterationBar(300, quiet=False)
     bar.update(128, np.ones((1, 5)))

@@ -96,6 +96,7 @@ def test_a_gif_is_written_without_sound(tmp_path: Path, wav: Path) -> None:
     assert all(np.abs(got.astype(int) - want).mean() < 10 for got, want in zip(decoded, frames))
     with pytest.raises(UsageError, match="has no sound"):
         write_clip(tmp_path / "loud.gif", frames, 10, audio_from=wav)
+    assert probe(write_clip(tmp_path / "odd.gif", make_frames(2, 33, 25), 10)).width == 33  # a palette needs no even size
 
 
 def test_odd_size_is_padded_to_even(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
@@ -299,7 +300,7 @@ def test_times_in_a_variable_rate_video_follow_the_frames_timestamps(tmp_path: P
     the frame on screen at 1.5 s is frame 25 (1.0 s + 15/30 s). Matroska and MPEG-TS print one
     rate (30) for both of ffmpeg's: the clip was taken for a constant 30 fps, 1.33 s long."""
     from vidstyle.config import VideoOptions
-    from vidstyle.jobs import open_source
+    from vidstyle.source import open_source
 
     clip = tmp_path / f"vfr{suffix}"
     subprocess.run([ffmpeg_exe(), "-v", "error", "-f", "lavfi", "-i", "testsrc=size=64x48:rate=30",
@@ -316,15 +317,17 @@ def test_times_in_a_variable_rate_video_follow_the_frames_timestamps(tmp_path: P
         open_source(clip, VideoOptions(start="2.5s"))
 
 
-@pytest.mark.parametrize("rate, suffix", [("1", ".mkv"), ("30000/1001", ".mkv"), ("144", ".mkv"), ("25", ".ts")])
-def test_constant_rate_matroska_and_ts_read_as_constant(tmp_path: Path, rate: str, suffix: str) -> None:
+@pytest.mark.parametrize("rate, suffix, count", [("1", ".mkv", 12), ("1", ".mkv", 3), ("30000/1001", ".mkv", 12),
+                                                ("144", ".mkv", 12), ("25", ".ts", 12)])
+def test_constant_rate_matroska_and_ts_read_as_constant(tmp_path: Path, rate: str, suffix: str, count: int) -> None:
     """Evenly spaced timestamps are a constant rate, to the container's rounding (1 ms in
     matroska). A 1 fps mkv, which ffmpeg prints as '1 fps, 2 tbr', was called variable-rate."""
     clip = tmp_path / f"constant{suffix}"
     subprocess.run([ffmpeg_exe(), "-v", "error", "-f", "lavfi", "-i", f"testsrc=size=64x48:rate={rate}",
-                    "-frames:v", "12", "-c:v", "libx264", "-pix_fmt", "yuv420p", str(clip)], check=True, capture_output=True)
+                    "-frames:v", str(count), "-c:v", "libx264", "-pix_fmt", "yuv420p", str(clip)], check=True,
+                   capture_output=True)
     info = probe(clip)
-    assert not info.variable_rate and info.fps == Fraction(rate) and info.frame_count == 12
+    assert not info.variable_rate and info.fps == Fraction(rate) and info.frame_count == count
 
 
 @pytest.mark.parametrize("filters, frames, fps, variable", [

@@ -160,7 +160,7 @@ def cmd_info(args: argparse.Namespace) -> int:
 
 
 def cmd_warp_error(args: argparse.Namespace) -> int:
-    from .jobs import open_source
+    from .source import open_source
     from .stability import warp_error
     from .video import iter_frames
 

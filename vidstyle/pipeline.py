@@ -22,7 +22,7 @@ from .device import resolve_precision
 from .encode import VideoWriter
 from .errors import IncompleteInputError, Interrupted
 from .images import remove_stale_temps, resize
-from .jobs import Job, check_sizes, check_styles, open_source, plan, run_folders, style_name
+from .jobs import Job, check_sizes, check_styles, plan, run_folders, style_name
 from .optimize import Engine
 from .prepare import ImageLike, as_list, blend_weights, get_engine, prepare_styles, working_size
 from .preview import Preview
@@ -30,6 +30,7 @@ from .report import REPORT_VERSION, config_dict, frame_entries, plot_losses, wri
 from .sequence import Progress, StyleAt, stylize_sequence
 from .sidefiles import check_side_files
 from .signals import stop_once
+from .source import open_source
 from .stability import warp_error
 from .temporal import prefetch, source_frames
 from .video import StreamInfo

@@ -45,8 +45,10 @@ class IterationBar:
                         dynamic_ncols=True, mininterval=0.1 if _on_terminal() else LOG_INTERVAL)
 
     def reset(self, total: int, desc: str) -> None:
+        """A new frame or window: its name first, and none of the last one's numbers."""
+        self.bar.set_description(desc, refresh=False)
+        self.bar.set_postfix_str("", refresh=False)
         self.bar.reset(total=total)
-        self.bar.set_description(desc)
 
     def update(self, iteration: int, terms: np.ndarray, image: Tensor = None) -> None:
         row = terms.sum(axis=0)
@@ -94,6 +96,7 @@ class VideoProgress:
         self.iterations.update(iteration, terms)
 
     def frame_done(self, position: int, seconds: float) -> None:
+        self.iterations.finish()  # stopped early by --tol: no ETA left over while the output is written
         self.frames.set_postfix_str(f"last {seconds:.1f} s", refresh=False)
         self.frames.update(1)
 

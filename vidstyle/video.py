@@ -131,7 +131,7 @@ def _timestamps_rate(span: PacketSpan | None, fps: Fraction) -> tuple[bool, Frac
     frame included). Evenly spaced ones are constant, at the rate of their spacing: the header's
     exact fraction where it agrees (a 1 fps mkv prints '2 tbr'); not the span's average, whose
     last frame lasts what the header says."""
-    if span is None or span.frames < 4 or span.seconds <= 0 or span.starts <= 0:
+    if span is None or span.frames < 3 or span.seconds <= 0 or span.starts <= 0:  # 2 steps to compare
         return None
     if not span.even:
         return True, snap_rate(span.frames / span.seconds)
@@ -267,7 +267,7 @@ class FrameReader:
             raise UsageError(f"{self.info.path}: start frame {start} is past the last frame "
                              f"({self.info.frame_count} frames)")
         self.start, self.end, self.every = start, end, every
-        self.start_seconds = float(start / self.info.fps)  # where the range starts (exact: jobs.open_source)
+        self.start_seconds = float(start / self.info.fps)  # where the range starts (exact: source.open_source)
         stop = self.info.frame_count if end is None else min(end, self.info.frame_count)
         self.expected = len(range(start, stop, every))
         self.decoded = 0
