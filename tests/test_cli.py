@@ -167,3 +167,14 @@ def test_a_preview_that_cannot_be_written_is_dropped_not_the_run(tmp_path, caplo
     with caplog.at_level(logging.WARNING):
         preview.show(np.zeros((8, 8, 3), np.uint8), np.zeros((8, 8, 3), np.uint8), "it 0")
     assert not preview.active and "the run goes on without it" in caplog.text
+
+
+def test_warp_error_and_info_do_not_load_the_network():
+    """warp-error imported Keras and TensorFlow through the run's planning (6 s and TensorFlow's
+    start-up lines for a 0.4 s measurement)."""
+    clip = str(ROOT / "samples/clip.mp4")
+    code = ("import sys; from vidstyle.cli import main; "
+            f"assert main(['warp-error', {clip!r}, {clip!r}, '--end', '3']) == 1; "  # the lengths differ: refused
+            f"assert main(['info', {clip!r}]) == 0; print(sorted({{'keras', 'tensorflow'}} & set(sys.modules)))")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=False)
+    assert done.returncode == 0 and done.stdout.strip().splitlines()[-1] == "[]", done.stderr
