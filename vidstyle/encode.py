@@ -137,7 +137,6 @@ class VideoWriter:
         self.audio_bitrate = audio_bitrate
         self.frames_written = 0
         self._size: tuple[int, int] | None = None  # (width, height) of the frames given
-        self._pad = True  # odd sizes padded to even (set by the codec's pixel format at the first frame)
         self._encoder: Generator[None, bytes | np.ndarray | None, None] | None = None
         self._temps: list[Path] = []
         self._closed = False
@@ -171,9 +170,12 @@ class VideoWriter:
         self._temps.append(Path(name))
         return Path(name)
 
+    def _pads(self) -> bool:
+        """Odd sizes are padded to even: 4:2:0 needs them; a GIF's palette does not."""
+        return _pix_fmt(self.codec).endswith("420p")
+
     def _start(self, width: int, height: int) -> None:
-        self._pad = _pix_fmt(self.codec).endswith("420p")  # 4:2:0 needs even sizes; a GIF's palette does not
-        out_w, out_h = (width + width % 2, height + height % 2) if self._pad else (width, height)
+        out_w, out_h = (width + width % 2, height + height % 2) if self._pads() else (width, height)
         if (out_w, out_h) != (width, height):
             log.info("%s: odd size %dx%d padded to %dx%d by repeating the last column/row",
                      self.path, width, height, out_w, out_h)
@@ -201,7 +203,7 @@ class VideoWriter:
             raise ValueError(f"frame {self.frames_written} is {width}x{height}, "
                              f"the first was {self._size[0]}x{self._size[1]}")
         try:
-            self._encoder.send(np.ascontiguousarray(_even(frame) if self._pad else frame))
+            self._encoder.send(np.ascontiguousarray(_even(frame) if self._pads() else frame))
         except OSError:
             self.abort()
             raise OutputError(f"{self.path}: ffmpeg stopped at frame {self.frames_written} "

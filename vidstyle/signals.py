@@ -49,8 +49,9 @@ def _give_back() -> None:
     global _stopping, _held
     _stopping = True
     replaced, _held = _held, None
-    for s in sorted(replaced or {}, key=lambda s: s == signal.SIGINT):
-        _restore({s: replaced[s]})
+    for s in (signal.SIGTERM, signal.SIGINT):
+        if replaced and s in replaced:
+            _restore({s: replaced[s]})
     _stopping = False
 
 
