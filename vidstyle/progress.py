@@ -36,13 +36,17 @@ def _on_terminal() -> bool:
     return sys.stderr.isatty()
 
 
+def _redraw_every() -> float:
+    return 0.1 if _on_terminal() else LOG_INTERVAL
+
+
 class IterationBar:
     """The current frame's iterations; the postfix starts with the loss being optimised (the
     weighted total), then the unweighted components, so that a narrow terminal keeps the first."""
 
     def __init__(self, total: int, quiet: bool, desc: str = "iterations", position: int = 0):
         self.bar = tqdm(total=total, desc=desc, unit="it", disable=quiet, leave=position == 0, position=position,
-                        dynamic_ncols=True, mininterval=0.1 if _on_terminal() else LOG_INTERVAL)
+                        dynamic_ncols=True, mininterval=_redraw_every())
 
     def reset(self, total: int, desc: str) -> None:
         """A new frame or window: its name first, and none of the last one's numbers."""
@@ -81,11 +85,10 @@ class VideoProgress:
         self.iterations: IterationBar | None = None
 
     def begin(self, total_frames: int, finished: int) -> None:
-        terminal = _on_terminal()
         self.frames = tqdm(total=total_frames, initial=finished,  # a resumed run counts its finished frames
                            desc="frames", unit="frame", disable=self.quiet, position=0, dynamic_ncols=True,
-                           mininterval=0.1 if terminal else LOG_INTERVAL)
-        self.iterations = IterationBar(0, self.quiet or not terminal, position=1)
+                           mininterval=_redraw_every())
+        self.iterations = IterationBar(0, self.quiet or not _on_terminal(), position=1)
 
     def frame_start(self, position: int, iterations: int, frames: int) -> None:
         """Frame `position`, or a --batch window of `frames` frames from it (its terms are summed)."""
