@@ -177,7 +177,7 @@ class SwallowedStop(StopAfter):
                 pass
 
 
-def test_a_swallowed_stop_is_raised_at_the_next_iteration(tmp_path, style_png):
+def test_a_swallowed_stop_is_raised_at_the_next_iteration(tmp_path, style_png, ctrl_c):
     """The stop's flag made the run ignore every later Ctrl-C, so a swallowed one left it deaf."""
     clip = write_clip(tmp_path / "in.mp4", make_frames(4, 64, 48), 10)
     with pytest.raises(Interrupted, match="stopped after 1 of 4 frames"):

@@ -476,7 +476,7 @@ def test_list_frames_random_folders(files):
                 reads_or_our_error(lambda: [f for _, f in reader])
 
 
-def test_a_ctrl_c_among_the_handler_changes_leaves_nothing_behind(monkeypatch):
+def test_a_ctrl_c_among_the_handler_changes_leaves_nothing_behind(monkeypatch, ctrl_c):
     """A held Ctrl-C lands anywhere, also while stop_once() sets the handlers or gives them back:
     the handlers and the stop were left behind (a review hit it within 71-1555 runs with a Ctrl-C
     every 0.2 ms), and later runs stopped at their first iteration. A stop in the main thread is

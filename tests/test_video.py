@@ -347,7 +347,7 @@ def test_matroska_rates_come_from_the_timestamps(tmp_path: Path, filters: str, f
     assert (info.frame_count, info.fps, info.variable_rate) == (frames, fps, variable)
 
 
-def test_a_signal_as_ffmpeg_is_forked_stops_the_run_and_the_child(monkeypatch) -> None:
+def test_a_signal_as_ffmpeg_is_forked_stops_the_run_and_the_child(monkeypatch, ctrl_c) -> None:
     """Ctrl-C during the fork is noted and raised just after (inside logging's at-fork hook it was
     lost), and the child just started is killed, not left running."""
     import os
