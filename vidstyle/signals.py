@@ -34,7 +34,7 @@ def stop_once() -> Callable[[], object]:
     if threading.current_thread() is not threading.main_thread() or _held is not None:
         return lambda: None  # signals are not ours to set, or an outer call holds them
     _stopping = True
-    replaced = {}
+    replaced: dict[int, object] = {}
     if signal.getsignal(signal.SIGINT) is signal.default_int_handler:  # not SIG_IGN (a background job)
         replaced[signal.SIGINT] = signal.signal(signal.SIGINT, _stop)
     replaced[signal.SIGTERM] = signal.signal(signal.SIGTERM, _stop)
