@@ -49,9 +49,7 @@ def _give_back() -> None:
     global _stopping, _held
     _stopping = True
     replaced, _held = _held, None
-    for s in (signal.SIGTERM, signal.SIGINT):
-        if replaced and s in replaced:
-            _restore({s: replaced[s]})
+    _restore({s: replaced[s] for s in (signal.SIGTERM, signal.SIGINT) if replaced and s in replaced})  # in order
     _stopping = False
 
 
