@@ -491,6 +491,33 @@ def test_list_frames_random_folders(files):
                 reads_or_our_error(lambda: [f for _, f in reader])
 
 
+def test_a_stop_while_a_step_is_traced_is_raised_after_it(ctrl_c):
+    """A KeyboardInterrupt raised inside TensorFlow's tracing can leave the interpreter broken
+    (`SystemError: Objects/listobject.c:338`, once in 19 held Ctrl-Cs): a stop that comes while a
+    compiled step traces or runs is raised as the step ends, and the trace is whole."""
+    from vidstyle import backend, signals
+
+    traced: list[bool] = []
+
+    def body(x):
+        os.kill(os.getpid(), signal.SIGINT)  # the Ctrl-C, while the step is traced
+        for _ in range(10_000):  # Python runs a handler between bytecodes: it has run by now
+            pass
+        traced.append(True)
+        return x + 1
+
+    step = backend.compile_fn(body)
+    give_back = signals.stop_once()
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            step(np.float32(1.0))
+        assert traced == [True]
+        os.kill(os.getpid(), signal.SIGINT)  # the run is stopping: a second Ctrl-C is ignored
+        assert float(backend.to_numpy(step(np.float32(1.0)))) == 2.0
+    finally:
+        give_back()
+
+
 def test_a_ctrl_c_among_the_handler_changes_leaves_nothing_behind(monkeypatch, ctrl_c):
     """A held Ctrl-C lands anywhere, also while stop_once() sets the handlers or gives them back:
     the handlers and the stop were left behind (a review hit it within 71-1555 runs with a Ctrl-C

@@ -12,6 +12,8 @@ from typing import Any
 
 import numpy as np
 
+from .signals import deferred
+
 Tensor = Any  # a backend tensor (tf.Tensor or jax.Array)
 
 TRACES: dict[str, int] = {}  # name -> times traced; tests check that steps are not retraced
@@ -48,14 +50,22 @@ def value_and_grad(fn: Callable) -> Callable:
 
 
 def compile_fn(fn: Callable, jit_compile: bool = False) -> Callable:
-    """One compiled function: tf.function (XLA only when asked) or jax.jit."""
+    """One compiled function: tf.function (XLA only when asked) or jax.jit. A stop that comes
+    while it traces or runs is raised after it (signals.deferred)."""
     if name() == "jax":
         import jax
 
-        return jax.jit(fn)
-    import tensorflow as tf
+        compiled = jax.jit(fn)
+    else:
+        import tensorflow as tf
 
-    return tf.function(fn, jit_compile=jit_compile, reduce_retracing=True)
+        compiled = tf.function(fn, jit_compile=jit_compile, reduce_retracing=True)
+
+    def call(*args: Tensor) -> Any:
+        with deferred():
+            return compiled(*args)
+
+    return call
 
 
 def import_quietly() -> None:

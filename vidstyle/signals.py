@@ -10,16 +10,22 @@ from collections.abc import Callable, Iterator
 STOPS = (signal.SIGINT, signal.SIGTERM)
 _stopping = False  # a stop was raised (the run is cleaning up), or the handlers are changing
 _held: dict[int, object] | None = None  # what stop_once replaced, while it holds the handlers
+_deferring = False  # inside a compiled step (see deferred): a stop is noted, not raised
+_pending = False  # a stop noted inside a compiled step, raised as it ends
 
 
 def _stop(signum: int, frame: object) -> None:  # noqa: ARG001
     """Raise KeyboardInterrupt once; the stops that follow are ignored, as the run is already
     stopping (a second Ctrl-C inside its clean-up broke it with a traceback). A flag, not SIG_IGN:
     a signal already on its way when the handler changes makes Python print a warning."""
-    global _stopping
-    if not _stopping:
-        _stopping = True
-        raise KeyboardInterrupt
+    global _stopping, _pending
+    if _stopping:
+        return
+    _stopping = True
+    if _deferring:
+        _pending = True  # raised as the compiled step ends
+        return
+    raise KeyboardInterrupt
 
 
 def stop_once() -> Callable[[], object]:
@@ -59,6 +65,26 @@ def raise_if_stopped() -> None:
     and the run would go on, deaf to the stops that the flag then ignores. Only for the run that
     holds the handlers: a run in another thread is not the one stopped."""
     if _stopping and _held is not None and threading.current_thread() is threading.main_thread():
+        raise KeyboardInterrupt
+
+
+@contextlib.contextmanager
+def deferred() -> Iterator[None]:
+    """A stop during the block is raised after it, not inside. For the compiled steps: a
+    KeyboardInterrupt raised inside TensorFlow's tracing can leave the interpreter broken (an
+    audit saw `SystemError: Objects/listobject.c:338` once in 19 held Ctrl-Cs). The wait is one
+    step, or the step's first trace; a native step is not interrupted by a signal anyway."""
+    global _deferring, _pending
+    if _deferring or threading.current_thread() is not threading.main_thread():
+        yield  # nested, or not the thread that the handlers run in
+        return
+    _deferring = True
+    try:
+        yield
+    finally:
+        _deferring = False
+        stopped, _pending = _pending, False
+    if stopped:
         raise KeyboardInterrupt
 
 
