@@ -203,6 +203,9 @@ def test_outputs_that_are_a_style_a_frame_or_an_unwritable_container(capsys, tmp
         assert not (tmp_path / name).exists()
     code, _, err = run_cli(capsys, folder, "-s", style, "-o", tmp_path / "a.gif", "--audio", make_clip(tmp_path / "s.mp4", 2))
     assert code == 2 and "a .gif file has no sound" in assert_one_error_line(err)
+    code, _, err = run_cli(capsys, folder, "-s", style, "-o", tmp_path / "q.mp4", "--crf", "60")  # VP9's scale, not x264's
+    assert code == 2 and "libx264's scale is 0..51, got 60" in assert_one_error_line(err)
+    assert not (tmp_path / "q.mp4").exists()
     assert main(["info", str(make_clip(tmp_path / "c.mp4", 2)), "--fps", "12"]) == 2
     assert "a video keeps its own" in capsys.readouterr().err
 

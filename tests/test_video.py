@@ -13,7 +13,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from vidstyle.encode import VideoWriter, write_frame
+from vidstyle.config import DEFAULT_CRF
+from vidstyle.encode import VideoWriter, check_crf, write_frame
 from vidstyle.errors import IncompleteInputError, InputError, OutputError, UsageError
 from vidstyle.ffmpeg import as_fraction, audio_duration, ffmpeg_exe
 from vidstyle.video import (
@@ -97,6 +98,24 @@ def test_a_gif_is_written_without_sound(tmp_path: Path, wav: Path) -> None:
     with pytest.raises(UsageError, match="has no sound"):
         write_clip(tmp_path / "loud.gif", frames, 10, audio_from=wav)
     assert probe(write_clip(tmp_path / "odd.gif", make_frames(2, 33, 25), 10)).width == 33  # a palette needs no even size
+
+
+def test_crf_follows_the_codecs_scale(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    """VP9's scale runs to 63 and x264's to 51 (--crf was capped at 51 for both); mjpeg and gif
+    have none, and say that they ignore one."""
+    frames = make_frames(6, 96, 64)
+    sizes = {crf: write_clip(tmp_path / f"q{crf}.webm", frames, 10, crf=crf).stat().st_size for crf in (10, 63)}
+    assert sizes[63] < sizes[10]  # applied: the coarsest quality is the smallest file
+    check_crf("libvpx-vp9", 63)
+    with pytest.raises(UsageError, match="0..51, got 52"):
+        check_crf("libx264", 52)
+    with pytest.raises(UsageError, match="0..51, got 52"):
+        write_clip(tmp_path / "q.mp4", frames, 10, crf=52)
+    with caplog.at_level(logging.WARNING, logger="vidstyle"):
+        check_crf("gif", DEFAULT_CRF)
+        assert not caplog.text
+        check_crf("gif", 30)
+    assert "--crf 30 is ignored: gif has no constant-quality scale" in caplog.text
 
 
 def test_odd_size_is_padded_to_even(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:

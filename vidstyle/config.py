@@ -237,8 +237,8 @@ def validate_video(v: VideoOptions) -> None:
         raise UsageError(f"--scene-cut: expected a fraction in [0, 1], got {v.scene_cut!r}")
     if not isinstance(v.every, int) or v.every < 1:
         raise UsageError(f"--every: expected an integer >= 1, got {v.every!r}")
-    if not isinstance(v.crf, int) or isinstance(v.crf, bool) or not 0 <= v.crf <= 51:
-        raise UsageError(f"--crf: expected 0..51, got {v.crf!r}")
+    if not isinstance(v.crf, int) or isinstance(v.crf, bool) or not 0 <= v.crf <= 63:
+        raise UsageError(f"--crf: expected 0..63 (0..51 for H.264), got {v.crf!r}")
     if v.output_size not in ("working", "original"):
         raise UsageError(f"--output-size: expected working or original, got {v.output_size!r}")
     if not isinstance(v.preview_every, int) or v.preview_every < 1:

@@ -86,6 +86,18 @@ def check_codec(codec: str, suffix: str = ".mp4") -> None:
             raise UsageError(f"--codec {codec}: ffmpeg cannot write it into a {suffix} file ({reason})")
 
 
+CRF_MAX = {"libx264": 51, "libx265": 51, "libvpx-vp9": 63}  # the codecs with a constant-quality scale
+
+
+def check_crf(codec: str, crf: int) -> None:
+    """Refuse a --crf beyond the codec's scale, before any frame is optimised; say that a
+    codec without one (mjpeg, gif) ignores a --crf other than the default."""
+    if codec in CRF_MAX and not 0 <= crf <= CRF_MAX[codec]:
+        raise UsageError(f"--crf: {codec}'s scale is 0..{CRF_MAX[codec]}, got {crf}")
+    if codec not in CRF_MAX and crf != DEFAULT_CRF:
+        log.warning("--crf %d is ignored: %s has no constant-quality scale", crf, codec)
+
+
 def _quality_args(codec: str, crf: int) -> list[str]:
     if codec in ("libx264", "libx265"):
         return ["-crf", str(crf)]
@@ -121,14 +133,14 @@ class VideoWriter:
         if suffix not in FORMATS:
             raise UsageError(f"{self.path}: unsupported video suffix {suffix!r} "
                              f"(expected one of {', '.join(FORMATS)})")
-        if not 0 <= crf <= 51:
-            raise UsageError(f"crf must be within 0..51, got {crf}")
         if audio_start < 0 or (audio_duration is not None and audio_duration <= 0):
             raise UsageError(f"bad sound window: start {audio_start} s, duration {audio_duration} s")
         self.format = FORMATS[suffix]
         if audio_from is not None and self.format.audio_codec is None:
             raise UsageError(f"{self.path}: a {suffix} file has no sound")
         self.codec = codec or self.format.codec
+        if self.codec in CRF_MAX and not 0 <= crf <= CRF_MAX[self.codec]:
+            raise UsageError(f"crf: {self.codec}'s scale is 0..{CRF_MAX[self.codec]}, got {crf}")
         self.fps = as_fraction(fps)
         self.crf = crf
         self.audio_from = Path(audio_from) if audio_from is not None else None

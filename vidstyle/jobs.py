@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 
 from .config import StyleOptions, VideoOptions
-from .encode import FORMATS, check_codec
+from .encode import FORMATS, check_codec, check_crf
 from .errors import OutputError, UsageError
 from .ffmpeg import audio_duration
 from .images import IMAGE_SUFFIXES
@@ -226,6 +226,8 @@ def _check_output(source: Path, output: Path, info: StreamInfo, video: VideoOpti
         raise UsageError(f"{source}: the images differ in size, and a video has one; give a folder as --output")
     if to_video and video.codec:
         check_codec(video.codec, output.suffix.lower())
+    if to_video:
+        check_crf(video.codec or FORMATS[output.suffix.lower()].codec, video.crf)
     if not to_video and output.suffix.lower() in IMAGE_SUFFIXES:
         raise UsageError(f"--output {output}: for a video or frame folder, give a video file "
                          f"({', '.join(FORMATS)}) or a folder")
