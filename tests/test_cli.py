@@ -150,8 +150,11 @@ def test_progress_labels_windows_settles_early_stops_and_logs_above_the_bars(cap
     bars.frame_start(7, 10, 1)
     assert bars.iterations.bar.desc.startswith("frame 7") and "loss" not in bars.iterations.bar.postfix
     bars.close()
-    bar = progress.IterationBar(300, quiet=False)
-    bar.update(128, np.ones((1, 5)))
+    bar = progress.IterationBar(300, quiet=False, scales=True)  # --scales: which size runs
+    bar.update(3, np.ones((1, 5)), np.zeros((1, 24, 32, 3)))
+    assert bar.bar.desc.startswith("iterations at 32x24")
+    bar.update(128, np.ones((1, 5)), np.zeros((1, 48, 64, 3)))
+    assert bar.bar.desc.startswith("iterations at 64x48")
     bar.finish()
     assert (bar.bar.n, bar.bar.total) == (128, 128)
     bar.close()

@@ -106,7 +106,7 @@ def _video_run(source: Path, output: Path, options: StyleOptions, video: VideoOp
     from .pipeline import stylize_video
     from .progress import VideoProgress
 
-    progress = VideoProgress(args.quiet)
+    progress = VideoProgress(args.quiet, scales=options.scales > 1)
     try:
         report = stylize_video(
             source, args.style, output, progress=progress, report_path=args.report, plot_path=args.plot,

@@ -32,10 +32,10 @@ def image_run(source: Path, styles: list[str], output: Path, options: StyleOptio
     if preview.active:  # the left half: the content at the working size
         original = resize(content, *size)
     get_engine(options)  # the network (cached for run_image): a weights error comes before the bar
-    bar = IterationBar(options.iterations * options.scales, args.quiet)  # each scale runs them all
+    bar = IterationBar(options.iterations * options.scales, args.quiet, scales=options.scales > 1)  # each scale runs them all
 
     def on_iteration(k: int, terms: np.ndarray, image: Tensor) -> None:
-        bar.update(k, terms)
+        bar.update(k, terms, image)
         if preview.active and k % preview.every == 0:
             preview.show(original, backend.to_numpy(image)[0], f"it {k}  loss {terms[0, TOTAL]:.4g}")
 

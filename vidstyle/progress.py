@@ -42,19 +42,25 @@ def _redraw_every() -> float:
 
 class IterationBar:
     """The current frame's iterations; the postfix starts with the loss being optimised (the
-    weighted total), then the unweighted components, so that a narrow terminal keeps the first."""
+    weighted total), then the unweighted components, so that a narrow terminal keeps the first.
+    With `scales` (--scales N) the name says the size being optimised, as one bar runs them all."""
 
-    def __init__(self, total: int, quiet: bool, desc: str = "iterations", position: int = 0):
+    def __init__(self, total: int, quiet: bool, desc: str = "iterations", position: int = 0, scales: bool = False):
         self.bar = tqdm(total=total, desc=desc, unit="it", disable=quiet, leave=position == 0, position=position,
                         dynamic_ncols=True, mininterval=_redraw_every())
+        self.label, self.scales, self.size = desc, scales, (0, 0)
 
     def reset(self, total: int, desc: str) -> None:
         """A new frame or window: its name first, and none of the last one's numbers."""
+        self.label, self.size = desc, (0, 0)
         self.bar.set_description(desc, refresh=False)
         self.bar.set_postfix_str("", refresh=False)
         self.bar.reset(total=total)
 
     def update(self, iteration: int, terms: np.ndarray, image: Tensor = None) -> None:
+        if self.scales and image is not None and tuple(image.shape[2:0:-1]) != self.size:
+            self.size = tuple(image.shape[2:0:-1])  # (w, h) of a (B, H, W, 3) batch
+            self.bar.set_description(f"{self.label} at {self.size[0]}x{self.size[1]}", refresh=False)
         row = terms.sum(axis=0)
         self.bar.set_postfix_str(
             f"loss {short(row[TOTAL])} | content {short(row[0])} style {short(row[1])} tv {short(row[2])}"
@@ -79,8 +85,8 @@ class VideoProgress:
     """Two bars: frames (s/frame, ETA) and the current frame's iterations (loss terms). In a log
     file only the frames bar, every LOG_INTERVAL seconds."""
 
-    def __init__(self, quiet: bool):
-        self.quiet = quiet
+    def __init__(self, quiet: bool, scales: bool = False):
+        self.quiet, self.scales = quiet, scales
         self.frames: tqdm | None = None  # shown from begin(): an error found before the run has no bars
         self.iterations: IterationBar | None = None
 
@@ -88,7 +94,7 @@ class VideoProgress:
         self.frames = tqdm(total=total_frames, initial=finished,  # a resumed run counts its finished frames
                            desc="frames", unit="frame", disable=self.quiet, position=0, dynamic_ncols=True,
                            mininterval=_redraw_every())
-        self.iterations = IterationBar(0, self.quiet or not _on_terminal(), position=1)
+        self.iterations = IterationBar(0, self.quiet or not _on_terminal(), position=1, scales=self.scales)
 
     def frame_start(self, position: int, iterations: int, frames: int) -> None:
         """Frame `position`, or a --batch window of `frames` frames from it (its terms are summed)."""
@@ -96,7 +102,7 @@ class VideoProgress:
         self.iterations.reset(iterations, label)
 
     def iteration(self, iteration: int, terms: np.ndarray, image: Tensor = None) -> None:
-        self.iterations.update(iteration, terms)
+        self.iterations.update(iteration, terms, image)
 
     def frame_done(self, position: int, seconds: float) -> None:
         self.iterations.finish()  # stopped early by --tol: no ETA left over while the output is written
