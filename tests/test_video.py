@@ -349,6 +349,28 @@ def test_constant_rate_matroska_and_ts_read_as_constant(tmp_path: Path, rate: st
     assert not info.variable_rate and info.fps == Fraction(rate) and info.frame_count == count
 
 
+@pytest.mark.parametrize("rate, read", [(Fraction(30000, 1001), 30), (24, 24), (60, 60), (15, 15)])
+def test_a_gif_reads_back_at_its_rate(tmp_path: Path, rate: Fraction | int, read: int) -> None:
+    """GIF delays are whole hundredths of a second (30 fps is 3, 3, 4 cs, …): ffmpeg's header said
+    33.33 fps for a 30 fps GIF, which was read as variable-rate and played 11 % fast."""
+    info = probe(write_clip(tmp_path / "clip.gif", make_frames(30), rate))
+    assert not info.variable_rate and info.fps == read and info.duration == pytest.approx(30 / read)
+
+
+def test_a_gif_with_a_held_frame_is_variable_rate(tmp_path: Path) -> None:
+    frames = tmp_path / "frames"
+    frames.mkdir()
+    listing = []
+    for k, frame in enumerate(make_frames(6)):
+        listing += [f"file '{write_frame(frames, k, frame)}'", f"duration {1.0 if k == 0 else 0.2}"]  # the first held 1 s
+    (tmp_path / "list.txt").write_text("\n".join(listing + [listing[-2]]) + "\n")
+    clip = tmp_path / "held.gif"
+    subprocess.run([ffmpeg_exe(), "-v", "error", "-f", "concat", "-safe", "0", "-i", str(tmp_path / "list.txt"),
+                    "-fps_mode", "vfr", str(clip)], check=True, capture_output=True)
+    info = probe(clip)
+    assert info.variable_rate and info.frame_count == 7 and 2.0 < info.duration < 2.25  # the last delay is ffmpeg's
+
+
 @pytest.mark.parametrize("filters, frames, fps, variable", [
     ("select='not(eq(n,10))'", 49, Fraction(49, 2), True),  # a dropped frame: the average over 2 s
     ("setpts=5*PTS", 10, Fraction(5), False),  # evenly 200 ms apart; the header says 25

@@ -139,6 +139,18 @@ def _timestamps_rate(span: PacketSpan | None, fps: Fraction) -> tuple[bool, Frac
     return False, fps if abs(spacing - float(fps)) <= 0.02 * float(fps) else snap_rate(spacing)
 
 
+def _gif_rate(span: PacketSpan | None) -> tuple[bool, Fraction] | None:
+    """(variable, rate) of a GIF. Its delays are whole hundredths of a second (30 fps is written
+    3, 3, 4 cs, …) and ffmpeg's header rates come from single delays (it printed 33.33 fps for
+    that): the rate is the frames over the whole span, the last frame's delay included, taken as
+    a whole rate where it is within 1 % of one."""
+    if span is None or span.frames < 3 or span.seconds <= 0:
+        return None
+    rate = span.frames / span.seconds
+    whole = round(rate)
+    return not span.even, Fraction(whole) if whole and abs(rate - whole) <= 0.01 * rate else snap_rate(rate)
+
+
 def _probe_video(path: Path) -> StreamInfo:
     # One demuxing pass (no decoding): the header tells streams, rate and rotation; the packet
     # count is exact where OpenCV only estimates (mkv, avi: duration × fps, audio tail included).
@@ -196,10 +208,10 @@ def _probe_video(path: Path) -> StreamInfo:
     container = re.search(r"Input #0, ([\w,]+)", header)
     # Only where the header gives one rate for both of ffmpeg's: AVI's timestamps come from index
     # positions (its muxer leaves gaps for the sound's preroll), and MP4 has an average of its own.
-    if not damaged and container and {"matroska", "mpegts"} & set(container.group(1).split(",")):
-        measured = _timestamps_rate(span, fps)
-        if measured is not None:
-            variable, fps = measured
+    formats = set(container.group(1).split(",")) if container and not damaged else set()
+    measured = _gif_rate(span) if "gif" in formats else _timestamps_rate(span, fps) if {"matroska", "mpegts"} & formats else None
+    if measured is not None:
+        variable, fps = measured
     height, width = first.shape[:2]
     return StreamInfo(path, width, height, fps, count, float(count / fps), audio is not None,
                       audio.group(1) if audio else None, rotation, variable, False)
