@@ -1,17 +1,18 @@
 """The work folder of a video run: finished frames, the manifest of settings, and the lock.
 
 Each finished frame is written atomically (temporary file + rename), so after a crash or
-``kill -9`` every frame_NNNNNN.png present is whole; the lock is an flock, which the kernel
-releases when the process dies, so no stale lock can block the next run.
+``kill -9`` every frame_NNNNNN.png present is whole; the lock is an flock (on Windows, a lock on
+the lock file's first byte), which the system releases when the process dies, so no stale lock
+can block the next run.
 """
 
 from __future__ import annotations
 
-import fcntl
 import json
 import logging
 import os
 import shutil
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -24,6 +25,25 @@ log = logging.getLogger(__name__)
 MANIFEST = "vidstyle-manifest.json"
 ENTRIES = "vidstyle-frames.jsonl"  # the finished frames' report entries, a JSON line each
 LOCK = ".vidstyle.lock"
+
+if sys.platform == "win32":  # untested there: no Windows machine to run the tests on
+    import msvcrt
+
+    def _try_lock(fd: int) -> bool:
+        try:
+            msvcrt.locking(fd, msvcrt.LK_NBLCK, 1)
+        except OSError:
+            return False
+        return True
+else:
+    import fcntl
+
+    def _try_lock(fd: int) -> bool:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return False
+        return True
 
 
 # Settings outside the option groups, as a user would name them.
@@ -96,10 +116,11 @@ class WorkDir:
             fd = os.open(self.folder / LOCK, os.O_RDWR | os.O_CREAT, 0o644)
         except OSError as exc:
             raise OutputError(f"{self.folder}: cannot create the work folder ({exc.strerror})") from None
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            holder = os.read(fd, 32).decode(errors="replace").strip() or "?"
+        if not _try_lock(fd):
+            try:
+                holder = os.read(fd, 32).decode(errors="replace").strip() or "?"
+            except OSError:  # Windows: the holder's locked byte cannot be read
+                holder = "?"
             os.close(fd)
             raise OutputError(f"{self.folder}: another vidstyle run (pid {holder}) is writing this output") from None
         os.ftruncate(fd, 0)
