@@ -139,8 +139,8 @@ class VideoWriter:
         if audio_from is not None and self.format.audio_codec is None:
             raise UsageError(f"{self.path}: a {suffix} file has no sound")
         self.codec = codec or self.format.codec
-        if self.codec in CRF_MAX and not 0 <= crf <= CRF_MAX[self.codec]:
-            raise UsageError(f"crf: {self.codec}'s scale is 0..{CRF_MAX[self.codec]}, got {crf}")
+        if self.codec in CRF_MAX:  # (a codec without a scale was noted when the run was planned)
+            check_crf(self.codec, crf)
         self.fps = as_fraction(fps)
         self.crf = crf
         self.audio_from = Path(audio_from) if audio_from is not None else None
