@@ -34,11 +34,13 @@ def write_clip(path: Path, frames: list[np.ndarray], fps: Fraction | float, **kw
     return path
 
 
-def write_wav(path: Path, seconds: float, rate: int = 22050) -> Path:
+def write_wav(path: Path, seconds: float, rate: int = 22050, silent: float = 0.0) -> Path:
+    """A 440 Hz tone of `seconds`, after `silent` seconds of silence."""
     t = np.arange(int(seconds * rate)) / rate
+    tone = np.r_[np.zeros(int(silent * rate)), np.sin(2 * np.pi * 440 * t) * 12000]
     with wave.open(str(path), "wb") as wav:
         wav.setnchannels(1)
         wav.setsampwidth(2)
         wav.setframerate(rate)
-        wav.writeframes((np.sin(2 * np.pi * 440 * t) * 12000).astype(np.int16).tobytes())
+        wav.writeframes(tone.astype(np.int16).tobytes())
     return path

@@ -70,6 +70,28 @@ def test_every_keeps_the_sound_in_step(tmp_path, style_png):
     assert audio_duration(tmp_path / "out.mp4") == pytest.approx(0.8, abs=0.1)
 
 
+def test_sound_that_starts_before_the_picture_stays_in_step(tmp_path, style_png):
+    """A file whose sound starts 0.3 s before its first frame (a camcorder's .mts, a cut .mkv):
+    the output's sound began at the sound's own start, 0.3 s late against the picture."""
+    import subprocess
+
+    from vidstyle.ffmpeg import ffmpeg_exe
+
+    wav = write_wav(tmp_path / "tone.wav", 1.0, rate=48000, silent=0.3)  # the tone starts with the picture
+    video = write_clip(tmp_path / "v.mp4", make_frames(8, 64, 48), Fraction(10))
+    clip = tmp_path / "early.mkv"
+    subprocess.run([ffmpeg_exe(), "-v", "error", "-itsoffset", "0.3", "-i", str(video), "-i", str(wav),
+                    "-map", "0:v", "-map", "1:a", "-c:v", "copy", "-c:a", "aac", str(clip)], check=True)
+    assert probe(clip).video_start == pytest.approx(0.3, abs=0.01)
+    vidstyle.stylize_video(clip, style_png, tmp_path / "out.mp4", **FAST)
+    pcm = subprocess.run([ffmpeg_exe(), "-v", "error", "-i", str(tmp_path / "out.mp4"), "-map", "0:a", "-ac", "1",
+                          "-af", "aresample=8000:async=1:first_pts=0",  # a late stream's start, as silence
+                          "-f", "s16le", "-"], check=True, capture_output=True).stdout
+    sound = np.abs(np.frombuffer(pcm, np.int16).astype(float))
+    onset = np.argmax(sound > 0.3 * sound.max()) / 8000
+    assert onset < 0.05  # the tone from the first frame on; 0.3 s late before
+
+
 @pytest.mark.parametrize("given", ["own", "same file spelt otherwise", "track for a folder"])
 def test_sound_starts_at_start_whatever_its_source(tmp_path, style_png, monkeypatch, given):
     # The sound runs from the input's first frame, so --start cuts it: for the video's own track,

@@ -211,8 +211,10 @@ def plan(source: Path, output: Path, styles: list, style: StyleOptions, video: V
         "video_options": {k: v for k, v in config_dict(video).items() if k not in NOT_SETTINGS},
     }
     work = WorkDir(output, names) if in_place else WorkDir(beside(output))
+    own = audio_from is not None and audio_from.resolve() == source.resolve()  # the input's own sound: from its picture
+    audio_start = reader.start_seconds + (info.video_start if own else 0.0)
     return Job(info, reader, size, output, to_video, work, info.fps / video.every, audio_from,
-               reader.start_seconds, settings, style_rgb, stale, names)
+               audio_start, settings, style_rgb, stale, names)
 
 
 def _check_output(source: Path, output: Path, info: StreamInfo, video: VideoOptions,

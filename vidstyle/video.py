@@ -58,6 +58,7 @@ class StreamInfo:
     variable_rate: bool  # best effort: ffmpeg's average and base rates disagree
     is_folder: bool
     mixed_sizes: bool = False  # a folder of unrelated images (--independent); width, height: the first's
+    video_start: float = 0.0  # seconds from the file's start (its earliest stream) to the first frame
 
 
 def _open_capture(path: Path) -> tuple[cv2.VideoCapture, bool]:
@@ -98,6 +99,7 @@ def probe(path: str | os.PathLike, *, fps: Fraction | float = DEFAULT_FOLDER_FPS
 
 class PacketSpan(NamedTuple):
     frames: int
+    first: float  # the first frame's time, in seconds, as the file stamps it
     seconds: float  # from the first frame's start to the last one's end
     starts: float  # from the first frame's start to the last one's start
     even: bool  # the frames' starts are evenly spaced, to the timestamps' rounding (one tick)
@@ -119,7 +121,7 @@ def _packet_span(table: str) -> PacketSpan | None:
     rows.sort()
     steps = [b[0] - a[0] for a, b in zip(rows, rows[1:])]
     even = not steps or max(steps) - min(steps) <= 1  # 30000/1001 fps in milliseconds: 33, 34, 33, …
-    return PacketSpan(len(rows), float((rows[-1][0] + rows[-1][1] - rows[0][0]) * unit),
+    return PacketSpan(len(rows), float(rows[0][0] * unit), float((rows[-1][0] + rows[-1][1] - rows[0][0]) * unit),
                       float((rows[-1][0] - rows[0][0]) * unit), even)
 
 
@@ -155,8 +157,8 @@ def _probe_video(path: Path) -> StreamInfo:
     # One demuxing pass (no decoding): the header tells streams, rate and rotation; the packet
     # count is exact where OpenCV only estimates (mkv, avi: duration × fps, audio tail included).
     try:
-        done = run([ffmpeg_exe(), "-hide_banner", "-nostdin", "-i", ffmpeg_path(path), "-map", "0:v:0?", "-c", "copy",
-                    "-f", "framecrc", "-"], timeout=900)
+        done = run([ffmpeg_exe(), "-hide_banner", "-nostdin", "-copyts", "-i", ffmpeg_path(path), "-map", "0:v:0?",
+                    "-c", "copy", "-f", "framecrc", "-"], timeout=900)  # -copyts: the file's own times
     except (OSError, subprocess.TimeoutExpired) as exc:
         raise InputError(f"cannot run ffmpeg: {exc}") from None
     if done.returncode < 0:  # killed by a signal: a crash, not an unreadable file
@@ -212,9 +214,13 @@ def _probe_video(path: Path) -> StreamInfo:
     measured = _gif_rate(span) if "gif" in formats else _timestamps_rate(span, fps) if {"matroska", "mpegts"} & formats else None
     if measured is not None:
         variable, fps = measured
+    # Where the sound lines up: a file whose sound starts before its picture (a camcorder's .mts,
+    # a cut .mkv) has its first frame that far into the file, and the sound's own start was taken.
+    file_start = re.search(r"Duration: .*?, start: (-?[\d.]+)", header)
+    video_start = max(0.0, span.first - float(file_start.group(1))) if span and file_start else 0.0
     height, width = first.shape[:2]
     return StreamInfo(path, width, height, fps, count, float(count / fps), audio is not None,
-                      audio.group(1) if audio else None, rotation, variable, False)
+                      audio.group(1) if audio else None, rotation, variable, False, video_start=video_start)
 
 
 def _natural_key(path: Path) -> tuple:
