@@ -18,6 +18,7 @@ from vidstyle.encode import VideoWriter, check_crf, write_frame
 from vidstyle.errors import IncompleteInputError, InputError, OutputError, UsageError
 from vidstyle.ffmpeg import as_fraction, audio_duration, ffmpeg_exe
 from vidstyle.video import (
+    _packet_span,
     iter_frames,
     list_frames,
     parse_time,
@@ -85,6 +86,10 @@ def test_other_containers_report_exact_counts(tmp_path: Path, wav: Path, suffix:
     reader = iter_frames(clip, info=info)
     assert sum(1 for _ in reader) == 8
     reader.check_complete()
+    listing = subprocess.run([ffmpeg_exe(), "-v", "error", "-i", str(clip), "-map", "0:v:0", "-c", "copy", "-f", "framecrc",
+                              "-"], check=True, capture_output=True).stdout.decode()
+    span = _packet_span(listing)  # AVI with MP3 sound had its frames at 0, 2, 3, …: the picture a frame late
+    assert span is not None and span.first == 0 and span.even and span.starts == pytest.approx(7 / NTSC, abs=0.002)
 
 
 def test_a_gif_is_written_without_sound(tmp_path: Path, wav: Path) -> None:

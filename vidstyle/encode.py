@@ -38,14 +38,16 @@ class _Format:
     extra: tuple[str, ...] = ()
 
 
-# AVI gets MJPEG and MP3: H.264 with B-frames and AAC are poorly supported in that container.
+# AVI gets MJPEG and PCM sound: H.264 with B-frames and AAC are poorly supported in that container, and
+# MP3 put the picture one frame late (its encoder delay shifts both streams, and AVI stamps frames by
+# index) and its sound 23 ms late (AVI cannot say the delay).
 # GIF: one 256-colour palette made from the whole clip (palettegen), ordered dithering, looping.
 _GIF_PALETTE = "split[a][b];[a]palettegen=stats_mode=diff[p];[b][p]paletteuse=dither=bayer:bayer_scale=3"
 FORMATS: dict[str, _Format] = {
     ".mp4": _Format("libx264", "aac", ("-movflags", "+faststart")),
     ".mov": _Format("libx264", "aac", ("-movflags", "+faststart")),
     ".mkv": _Format("libx264", "aac"),
-    ".avi": _Format("mjpeg", "libmp3lame"),
+    ".avi": _Format("mjpeg", "pcm_s16le"),
     ".webm": _Format("libvpx-vp9", "libopus"),
     ".gif": _Format("gif", None, ("-vf", _GIF_PALETTE, "-loop", "0")),
 }
