@@ -354,6 +354,17 @@ def test_constant_rate_matroska_and_ts_read_as_constant(tmp_path: Path, rate: st
     assert not info.variable_rate and info.fps == Fraction(rate) and info.frame_count == count
 
 
+def test_a_variable_rate_mp4_lasts_as_long_as_its_frames(tmp_path: Path) -> None:
+    """12 fps for 1.5 s, then 6 fps: ffmpeg's MP4 average (9.82 fps) leaves out the last frame's
+    duration, and the painted copy lasted 2.75 s of 3, its sound cut to match."""
+    clip = tmp_path / "vfr.mp4"
+    subprocess.run([ffmpeg_exe(), "-v", "error", "-f", "lavfi", "-i", "testsrc=size=64x48:rate=12:duration=3",
+                    "-vf", "select='lt(n,18)+not(mod(n,2))'", "-fps_mode", "vfr", "-c:v", "libx264",
+                    "-pix_fmt", "yuv420p", str(clip)], check=True, capture_output=True)
+    info = probe(clip)
+    assert info.variable_rate and info.frame_count == 27 and info.fps == 9 and info.duration == pytest.approx(3.0)
+
+
 @pytest.mark.parametrize("rate, read", [(Fraction(30000, 1001), 30), (24, 24), (60, 60), (15, 15)])
 def test_a_gif_reads_back_at_its_rate(tmp_path: Path, rate: Fraction | int, read: int) -> None:
     """GIF delays are whole hundredths of a second (30 fps is 3, 3, 4 cs, …): ffmpeg's header said

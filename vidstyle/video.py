@@ -208,12 +208,16 @@ def _probe_video(path: Path) -> StreamInfo:
     elif count <= 0:
         count = max(1, announced)
     container = re.search(r"Input #0, ([\w,]+)", header)
-    # Only where the header gives one rate for both of ffmpeg's: AVI's timestamps come from index
-    # positions (its muxer leaves gaps for the sound's preroll), and MP4 has an average of its own.
+    # The timestamps' rate where the header gives one rate for both of ffmpeg's (matroska, MPEG-TS)
+    # or none to trust (GIF); not in AVI, whose timestamps come from index positions (its muxer
+    # leaves gaps for the sound's preroll). MP4 has an average of its own, which leaves out the
+    # last frame's duration: a variable-rate one's average is taken over the whole span.
     formats = set(container.group(1).split(",")) if container and not damaged else set()
     measured = _gif_rate(span) if "gif" in formats else _timestamps_rate(span, fps) if {"matroska", "mpegts"} & formats else None
     if measured is not None:
         variable, fps = measured
+    elif variable and "mp4" in formats and span and span.frames == count and span.seconds > 0:
+        fps = snap_rate(span.frames / span.seconds)
     # Where the sound lines up: a file whose sound starts before its picture (a camcorder's .mts,
     # a cut .mkv) has its first frame that far into the file, and the sound's own start was taken.
     file_start = re.search(r"Duration: .*?, start: (-?[\d.]+)", header)
