@@ -181,3 +181,17 @@ def test_warp_error_and_info_do_not_load_the_network():
             f"assert main(['info', {clip!r}]) == 0; print(sorted({{'keras', 'tensorflow'}} & set(sys.modules)))")
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=False)
     assert done.returncode == 0 and done.stdout.strip().splitlines()[-1] == "[]", done.stderr
+
+
+def test_video_options_given_to_an_image_are_named():
+    """An image ignores --start, --batch, …: it said nothing (the fuzz audit's find), while
+    --init prev is refused. The defaults and a preset's own values are not named."""
+    from vidstyle.arguments import parse, video_only_given, video_options
+
+    def given(*extra: str) -> list[str]:
+        args = parse(["stylize", "a.png", "-s", "s.png", "-o", "o.png", *extra])
+        return video_only_given(video_options(args), args.preset)
+
+    assert given("--start", "5", "--batch", "2", "--no-audio", "--frame-iterations", "9") == [
+        "--batch", "--frame-iterations", "--no-audio", "--start"]
+    assert given() == given("--preset", "fast") == given("--preset", "quality", "--overwrite", "--preview", "p.jpg") == []

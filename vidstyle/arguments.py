@@ -21,6 +21,7 @@ from .config import (
     STOP_WINDOW,
     StyleOptions,
     VideoOptions,
+    apply_preset,
     default_weights,
 )
 from .errors import UsageError
@@ -251,6 +252,18 @@ def video_options(args: argparse.Namespace) -> VideoOptions:
     init = args.init or "prev-warped"
     values["init_mode"] = init if init in VIDEO_INIT + ("content",) else "prev-warped"
     return VideoOptions(**values)
+
+
+# Options in VideoOptions that an image run uses too (--init is checked on its own).
+_IMAGE_TOO = {"overwrite", "preview", "preview_every", "preview_window", "init_mode"}
+
+
+def video_only_given(video: VideoOptions, preset: str | None) -> list[str]:
+    """The video-only options set away from their defaults (the preset's included), as the user
+    spelt them: an image run ignores them, and says so."""
+    names = {f.name for f in dataclasses.fields(VideoOptions)} - _IMAGE_TOO
+    defaults = VideoOptions(**apply_preset({"preset": preset} if preset else {}, names))
+    return [f"--{n.replace('_', '-')}" for n in sorted(names) if getattr(video, n) != getattr(defaults, n)]
 
 
 def parse(argv: Sequence[str] | None) -> argparse.Namespace:

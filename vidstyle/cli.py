@@ -13,7 +13,7 @@ import warnings
 from collections.abc import Sequence
 from pathlib import Path
 
-from .arguments import build_parser, parse, style_options, video_options
+from .arguments import build_parser, parse, style_options, video_only_given, video_options
 from .config import FOLDER_FPS, StyleOptions, VideoOptions
 from .errors import OutputError, UsageError, VidstyleError
 from .images import IMAGE_SUFFIXES
@@ -95,6 +95,9 @@ def _stylize(args: argparse.Namespace) -> int:
     check_output(output, source, args.overwrite, args.style)
     if output.suffix.lower() not in IMAGE_SUFFIXES:
         raise UsageError(f"--output {output}: expected an image suffix ({', '.join(IMAGE_SUFFIXES)})")
+    if ignored := video_only_given(video, args.preset):
+        logging.getLogger("vidstyle").warning("note: %s: for videos and frame folders; an image ignores %s",
+                                              ", ".join(ignored), "it" if len(ignored) == 1 else "them")
     from .imagerun import image_run
 
     return image_run(source, args.style, output, options, args)

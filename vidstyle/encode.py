@@ -264,7 +264,7 @@ class VideoWriter:
             raise OutputError(f"{self.path}: cannot write ({exc.strerror})") from None
         finally:
             self.abort()
-        log.info("%s: %d frames at %s fps written", self.path, self.frames_written, self.fps)
+        log.info("%s: %d frame%s at %s fps written", self.path, self.frames_written, "s" * (self.frames_written != 1), self.fps)
 
     def abort(self) -> None:
         """Stop ffmpeg and delete the temporary files; the output path is left untouched."""
