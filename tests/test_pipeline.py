@@ -92,6 +92,29 @@ def test_sound_that_starts_before_the_picture_stays_in_step(tmp_path, style_png)
     assert onset < 0.05  # the tone from the first frame on; 0.3 s late before
 
 
+def test_a_variable_rate_video_keeps_its_sound_in_step(tmp_path, style_png, capsys):
+    """12 fps, then 6 fps: each frame is shown from its own time at a steady 12 fps (the 6 fps
+    frames twice), so the picture stays with the sound; warp-error reads the output back."""
+    import subprocess
+
+    from vidstyle.cli import main
+    from vidstyle.ffmpeg import ffmpeg_exe
+
+    wav = write_wav(tmp_path / "tone.wav", 1.0)
+    clip = tmp_path / "vfr.mp4"
+    subprocess.run([ffmpeg_exe(), "-v", "error", "-f", "lavfi", "-i", "testsrc=size=64x48:rate=12:duration=1",
+                    "-i", str(wav), "-vf", "select='lt(n,6)+not(mod(n,2))'", "-fps_mode", "vfr", "-c:v", "libx264",
+                    "-pix_fmt", "yuv420p", "-c:a", "aac", str(clip)], check=True, capture_output=True)
+    source = probe(clip)  # the last frame's duration is the muxer's guess: 1/12 s
+    assert source.variable_rate and source.frame_count == 9 and source.duration == pytest.approx(11 / 12)
+    report = vidstyle.stylize_video(clip, style_png, tmp_path / "out.mp4", **FAST)
+    out = probe(tmp_path / "out.mp4")
+    assert (out.frame_count, out.fps, out.variable_rate, len(report["frames"])) == (11, 12, False, 9)
+    assert audio_duration(tmp_path / "out.mp4") == pytest.approx(11 / 12, abs=0.03)  # as long as the picture
+    assert main(["warp-error", str(clip), str(tmp_path / "out.mp4")]) == 0
+    assert "over 8 frame pairs" in capsys.readouterr().out  # each frame once, not "differ in length"
+
+
 @pytest.mark.parametrize("given", ["own", "same file spelt otherwise", "track for a folder"])
 def test_sound_starts_at_start_whatever_its_source(tmp_path, style_png, monkeypatch, given):
     # The sound runs from the input's first frame, so --start cuts it: for the video's own track,

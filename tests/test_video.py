@@ -24,6 +24,7 @@ from vidstyle.video import (
     parse_time,
     probe,
 )
+from vidstyle.source import first_showings, steady_timing
 from vidstyle.workdir import frame_name
 
 from clips import NTSC, make_frames, write_clip, write_wav
@@ -356,13 +357,26 @@ def test_constant_rate_matroska_and_ts_read_as_constant(tmp_path: Path, rate: st
 
 def test_a_variable_rate_mp4_lasts_as_long_as_its_frames(tmp_path: Path) -> None:
     """12 fps for 1.5 s, then 6 fps: ffmpeg's MP4 average (9.82 fps) leaves out the last frame's
-    duration, and the painted copy lasted 2.75 s of 3, its sound cut to match."""
+    duration, and the painted copy lasted 2.75 s of 3, its sound cut to match. (For 12 fps for
+    0.5 s, then 6 fps, ffmpeg said '12 fps, 12 tbr': not variable at all.)"""
     clip = tmp_path / "vfr.mp4"
     subprocess.run([ffmpeg_exe(), "-v", "error", "-f", "lavfi", "-i", "testsrc=size=64x48:rate=12:duration=3",
                     "-vf", "select='lt(n,18)+not(mod(n,2))'", "-fps_mode", "vfr", "-c:v", "libx264",
                     "-pix_fmt", "yuv420p", str(clip)], check=True, capture_output=True)
     info = probe(clip)
     assert info.variable_rate and info.frame_count == 27 and info.fps == 9 and info.duration == pytest.approx(3.0)
+
+
+def test_a_variable_rate_range_is_retimed_at_a_steady_rate() -> None:
+    """Each frame is shown from its own time at the median spacing's rate: at the average rate
+    the picture drifted against the sound mid-clip (222 ms early, then 56 ms late, in an audit)."""
+    times = [k / 12 for k in range(18)] + [k / 12 for k in range(18, 36, 2)]  # 12 fps, then 6 fps
+    assert steady_timing(times, 0, 27, 1, 3.0) == (12, [1] * 18 + [2] * 9)
+    assert steady_timing(times, 0, 27, 2, 3.0) == (6, [1] * 9 + [2] * 4 + [1])  # a frame lasts until the next taken
+    assert steady_timing(times, 4, 20, 1, 3.0) == (12, [1] * 14 + [2, 2])  # the last, until the input's next frame
+    assert steady_timing([0, 0.1, 0.11, 0.2, 0.3, 0.4], 0, 6, 1, 0.5) == (10, [1, 0, 1, 1, 1, 1])  # closer than a step
+    assert steady_timing(times, 0, 40, 1, 3.0) is None  # the timestamps miss the range
+    assert first_showings([1, 0, 2, 1]) == [0, 1, 3]
 
 
 @pytest.mark.parametrize("rate, read", [(Fraction(30000, 1001), 30), (24, 24), (60, 60), (15, 15)])

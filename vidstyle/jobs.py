@@ -20,7 +20,7 @@ from .images import IMAGE_SUFFIXES
 from .prepare import ImageLike, as_rgb, blend_weights, check_styles_at, checked_size
 from .report import config_dict
 from .sidefiles import check_parent
-from .source import open_source
+from .source import open_source, reader_timing
 from .video import VIDEO_SUFFIXES, FrameReader, StreamInfo, folder_sizes, list_frames
 from .workdir import MANIFEST, WorkDir, plain_names
 
@@ -49,6 +49,7 @@ class Job:
     style_rgb: list[np.ndarray]  # the style images, decoded once
     stale: WorkDir | None = None  # the other output size's interrupted run, discarded by --restart
     names: list[str] | None = None  # the output frames' names (a folder of images in and out)
+    repeats: list[int] | None = None  # a variable-rate input: times each frame is shown at fps_out
 
 
 def is_video_path(path: Path) -> bool:
@@ -195,9 +196,17 @@ def plan(source: Path, output: Path, styles: list, style: StyleOptions, video: V
     names = None if is_video_path(output) else output_names(reader)
     to_video, stale = _check_output(source, output, info, video, names)
     in_place = not to_video and video.output_size == "working"
+    fps_out, repeats = info.fps / video.every, None
     if info.variable_rate:
-        log.warning("note: %s has a variable frame rate; the output plays its frames at their average rate, "
-                    "%s fps (times given to --start/--end follow the frames' own timestamps)", source, info.fps)
+        timing = reader_timing(reader) if to_video else None
+        if timing is not None:
+            fps_out, repeats = timing
+            log.warning("note: %s has a variable frame rate; the output runs at a steady %s fps, each frame shown "
+                        "from its own time (%d shown more than once, %d left out, closer than a step)", source,
+                        fps_out, sum(n > 1 for n in repeats), repeats.count(0))
+        else:
+            log.warning("note: %s has a variable frame rate; the output plays its frames at their average rate, "
+                        "%s fps (times given to --start/--end follow the frames' own timestamps)", source, info.fps)
     audio_from = _audio_source(source, info, video, output if to_video else None)
     _check_disk(output, reader.expected, size)
     settings = {
@@ -213,8 +222,8 @@ def plan(source: Path, output: Path, styles: list, style: StyleOptions, video: V
     work = WorkDir(output, names) if in_place else WorkDir(beside(output))
     own = audio_from is not None and audio_from.resolve() == source.resolve()  # the input's own sound: from its picture
     audio_start = reader.start_seconds + (info.video_start if own else 0.0)
-    return Job(info, reader, size, output, to_video, work, info.fps / video.every, audio_from,
-               audio_start, settings, style_rgb, stale, names)
+    return Job(info, reader, size, output, to_video, work, fps_out, audio_from,
+               audio_start, settings, style_rgb, stale, names, repeats)
 
 
 def _check_output(source: Path, output: Path, info: StreamInfo, video: VideoOptions,

@@ -278,8 +278,12 @@ def _write_output(job: Job, video: VideoOptions, count: int) -> PendingOutput:
     elif video.output_size == "original":
         frames = (resize(f, *original) for f in frames)
     if job.to_video:
+        shown = count
+        if job.repeats is not None:  # a variable-rate input, at a steady rate: each frame from its own time
+            frames = (frame for frame, n in zip(frames, job.repeats) for _ in range(n))
+            shown = sum(job.repeats[:count])
         writer = VideoWriter(job.output, job.fps_out, codec=video.codec, crf=video.crf, audio_from=job.audio_from,
-                             audio_start=job.audio_start, audio_duration=float(count / job.fps_out))
+                             audio_start=job.audio_start, audio_duration=float(shown / job.fps_out))
         try:
             for frame in frames:
                 writer.write(frame)

@@ -120,14 +120,16 @@ def _packet_span(table: str) -> PacketSpan | None:
     unit = Fraction(int(base.group(1)), int(base.group(2)))
     rows.sort()
     steps = [b[0] - a[0] for a, b in zip(rows, rows[1:])]
-    even = not steps or max(steps) - min(steps) <= 1  # 30000/1001 fps in milliseconds: 33, 34, 33, …
+    # To the timestamps' rounding: a tick (30000/1001 fps in milliseconds: 33, 34, 33, …), or a
+    # millisecond where a file was remuxed from one stamped in them (83 and 84 ms as 1328 and 1344/16000).
+    even = not steps or max(steps) - min(steps) <= max(1, round(Fraction(1, 1000) / unit))
     return PacketSpan(len(rows), float(rows[0][0] * unit), float((rows[-1][0] + rows[-1][1] - rows[0][0]) * unit),
                       float((rows[-1][0] - rows[0][0]) * unit), even)
 
 
 def _timestamps_rate(span: PacketSpan | None, fps: Fraction) -> tuple[bool, Fraction] | None:
-    """(variable, rate) from the packets' own timestamps, for containers whose header gives one
-    rate for both of ffmpeg's (matroska, MPEG-TS); None when there are too few frames to tell.
+    """(variable, rate) from the packets' own timestamps (matroska, MPEG-TS, MP4); None when there
+    are too few frames to tell.
 
     Unevenly spaced frames are variable-rate, at their average over the whole span (a dropped
     frame included). Evenly spaced ones are constant, at the rate of their spacing: the header's
@@ -208,16 +210,15 @@ def _probe_video(path: Path) -> StreamInfo:
     elif count <= 0:
         count = max(1, announced)
     container = re.search(r"Input #0, ([\w,]+)", header)
-    # The timestamps' rate where the header gives one rate for both of ffmpeg's (matroska, MPEG-TS)
-    # or none to trust (GIF); not in AVI, whose timestamps come from index positions (its muxer
-    # leaves gaps for the sound's preroll). MP4 has an average of its own, which leaves out the
-    # last frame's duration: a variable-rate one's average is taken over the whole span.
+    # The rate from the timestamps, where the header gives one rate for both of ffmpeg's (matroska,
+    # MPEG-TS), none to trust (GIF), or an average that leaves out the last frame's duration and
+    # missed a short variable-rate MP4 altogether ('12 fps, 12 tbr' for 12, then 6 fps). Not in
+    # AVI, whose timestamps come from index positions (its muxer leaves gaps for the sound's preroll).
     formats = set(container.group(1).split(",")) if container and not damaged else set()
-    measured = _gif_rate(span) if "gif" in formats else _timestamps_rate(span, fps) if {"matroska", "mpegts"} & formats else None
+    timed = {"matroska", "mpegts", "mp4"} & formats
+    measured = _gif_rate(span) if "gif" in formats else _timestamps_rate(span, fps) if timed else None
     if measured is not None:
         variable, fps = measured
-    elif variable and "mp4" in formats and span and span.frames == count and span.seconds > 0:
-        fps = snap_rate(span.frames / span.seconds)
     # Where the sound lines up: a file whose sound starts before its picture (a camcorder's .mts,
     # a cut .mkv) has its first frame that far into the file, and the sound's own start was taken.
     file_start = re.search(r"Duration: .*?, start: (-?[\d.]+)", header)
