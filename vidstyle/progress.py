@@ -87,8 +87,9 @@ class VideoProgress:
 
     def __init__(self, quiet: bool, scales: bool = False):
         self.quiet, self.scales = quiet, scales
-        self.frames: tqdm | None = None  # shown from begin(): an error found before the run has no bars
-        self.iterations: IterationBar | None = None
+        # Shown from begin(): an error found before the run has no bars. Until then, hidden ones.
+        self.frames = tqdm(disable=True)
+        self.iterations = IterationBar(0, quiet=True)
 
     def begin(self, total_frames: int, finished: int) -> None:
         self.frames = tqdm(total=total_frames, initial=finished,  # a resumed run counts its finished frames
@@ -110,6 +111,5 @@ class VideoProgress:
         self.frames.update(1)
 
     def close(self) -> None:
-        if self.frames is not None:
-            self.iterations.close()
-            self.frames.close()
+        self.iterations.close()
+        self.frames.close()
