@@ -516,6 +516,15 @@ def test_a_stop_while_a_step_is_traced_is_raised_after_it(ctrl_c):
         assert float(backend.to_numpy(step(np.float32(1.0)))) == 2.0
     finally:
         give_back()
+    give_back = signals.stop_once()
+    try:  # a step that fails after the Ctrl-C (out of memory, say) is still a stop: exit 130, not 1
+        with pytest.raises(KeyboardInterrupt), signals.deferred():
+            os.kill(os.getpid(), signal.SIGINT)
+            for _ in range(10_000):
+                pass
+            raise MemoryError("out of memory")
+    finally:
+        give_back()
 
 
 def test_a_ctrl_c_among_the_handler_changes_leaves_nothing_behind(monkeypatch, ctrl_c):

@@ -7,6 +7,7 @@ the device is picked per backend (device.py).
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from typing import Any
 
@@ -61,10 +62,12 @@ def compile_fn(fn: Callable, jit_compile: bool = False) -> Callable:
 
         compiled = tf.function(fn, jit_compile=jit_compile, reduce_retracing=True)
 
-    def call(*args: Tensor) -> Any:
+    @functools.wraps(fn)
+    def call(*args: Tensor, **kwargs: Tensor) -> Any:
         with deferred():
-            return compiled(*args)
+            return compiled(*args, **kwargs)
 
+    call.compiled = compiled  # type: ignore[attr-defined]
     return call
 
 

@@ -70,10 +70,11 @@ def raise_if_stopped() -> None:
 
 @contextlib.contextmanager
 def deferred() -> Iterator[None]:
-    """A stop during the block is raised after it, not inside. For the compiled steps: a
-    KeyboardInterrupt raised inside TensorFlow's tracing can leave the interpreter broken (an
-    audit saw `SystemError: Objects/listobject.c:338` once in 19 held Ctrl-Cs). The wait is one
-    step, or the step's first trace; a native step is not interrupted by a signal anyway."""
+    """A stop during the block is raised after it, not inside, where stop_once holds the
+    handlers (the command, a video run). For the compiled steps: a KeyboardInterrupt raised inside
+    TensorFlow's tracing can leave the interpreter broken (an audit saw `SystemError:
+    Objects/listobject.c:338` once in 19 held Ctrl-Cs). The wait is one step, or the step's first
+    trace; a native step is not interrupted by a signal anyway."""
     global _deferring, _pending
     if _deferring or threading.current_thread() is not threading.main_thread():
         yield  # nested, or not the thread that the handlers run in
@@ -84,8 +85,8 @@ def deferred() -> Iterator[None]:
     finally:
         _deferring = False
         stopped, _pending = _pending, False
-    if stopped:
-        raise KeyboardInterrupt
+        if stopped:  # also over an error the step raised meanwhile: the stop came first
+            raise KeyboardInterrupt
 
 
 def ignore_stops() -> None:
