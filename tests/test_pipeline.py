@@ -21,7 +21,7 @@ from vidstyle.flow import FlowPair
 from vidstyle.images import read_image
 from vidstyle.temporal import SourceFrame, temporal_inputs
 from vidstyle.ffmpeg import audio_duration
-from vidstyle.video import list_frames, probe
+from vidstyle.video import iter_frames, list_frames, probe
 from vidstyle.workdir import MANIFEST
 from clips import NTSC, make_frames, write_clip, write_wav
 from conftest import smooth_image
@@ -111,6 +111,10 @@ def test_a_variable_rate_video_keeps_its_sound_in_step(tmp_path, style_png, caps
     out = probe(tmp_path / "out.mp4")
     assert (out.frame_count, out.fps, out.variable_rate, len(report["frames"])) == (11, 12, False, 9)
     assert audio_duration(tmp_path / "out.mp4") == pytest.approx(11 / 12, abs=0.03)  # as long as the picture
+    shown = [f.astype(float) for _, f in iter_frames(tmp_path / "out.mp4")]
+    change = [np.abs(b - a).mean() for a, b in zip(shown, shown[1:])]  # frame k to k + 1
+    held = change[6], change[8]  # the 6 fps frames 6 and 7, each shown twice: at 6-7 and 8-9
+    assert max(held) < 0.25 * min(change[:6] + [change[7], change[9]])
     assert main(["warp-error", str(clip), str(tmp_path / "out.mp4")]) == 0
     assert "over 8 frame pairs" in capsys.readouterr().out  # each frame once, not "differ in length"
 

@@ -18,13 +18,12 @@ from vidstyle.encode import VideoWriter, check_crf, write_frame
 from vidstyle.errors import IncompleteInputError, InputError, OutputError, UsageError
 from vidstyle.ffmpeg import as_fraction, audio_duration, ffmpeg_exe
 from vidstyle.video import (
-    _packet_span,
     iter_frames,
     list_frames,
     parse_time,
     probe,
 )
-from vidstyle.source import first_showings, steady_timing
+from vidstyle.timing import PacketSpan, first_showings, packet_span, steady_timing, timestamps_rate
 from vidstyle.workdir import frame_name
 
 from clips import NTSC, make_frames, write_clip, write_wav
@@ -89,7 +88,7 @@ def test_other_containers_report_exact_counts(tmp_path: Path, wav: Path, suffix:
     reader.check_complete()
     listing = subprocess.run([ffmpeg_exe(), "-v", "error", "-i", str(clip), "-map", "0:v:0", "-c", "copy", "-f", "framecrc",
                               "-"], check=True, capture_output=True).stdout.decode()
-    span = _packet_span(listing)  # AVI with MP3 sound had its frames at 0, 2, 3, …: the picture a frame late
+    span = packet_span(listing)  # AVI with MP3 sound had its frames at 0, 2, 3, …: the picture a frame late
     assert span is not None and span.first == 0 and span.even and span.starts == pytest.approx(7 / NTSC, abs=0.002)
 
 
@@ -367,6 +366,15 @@ def test_a_variable_rate_mp4_lasts_as_long_as_its_frames(tmp_path: Path) -> None
     assert info.variable_rate and info.frame_count == 27 and info.fps == 9 and info.duration == pytest.approx(3.0)
 
 
+def test_an_even_rate_near_a_common_one_is_that_rate() -> None:
+    """An NTSC clip remuxed from milliseconds read as 19499/813 fps (OpenCV's 23.984 kept, 2 %
+    from the spacing): 0.03 % fast, 0.2 s against the sound over 10 minutes (the second audit)."""
+    ntsc = PacketSpan(72, 0.0, 72 * 1.001 / 24, 71 * 1.001 / 24, True)
+    assert timestamps_rate(ntsc, Fraction(19499, 813)) == (False, Fraction(24000, 1001))
+    odd = PacketSpan(30, 0.0, 30 / 27.5, 29 / 27.5, True)  # not a common rate: the header's, where it agrees
+    assert timestamps_rate(odd, Fraction(55, 2)) == (False, Fraction(55, 2))
+
+
 def test_a_variable_rate_range_is_retimed_at_a_steady_rate() -> None:
     """Each frame is shown from its own time at the median spacing's rate: at the average rate
     the picture drifted against the sound mid-clip (222 ms early, then 56 ms late, in an audit)."""
@@ -374,8 +382,22 @@ def test_a_variable_rate_range_is_retimed_at_a_steady_rate() -> None:
     assert steady_timing(times, 0, 27, 1, 3.0) == (12, [1] * 18 + [2] * 9)
     assert steady_timing(times, 0, 27, 2, 3.0) == (6, [1] * 9 + [2] * 4 + [1])  # a frame lasts until the next taken
     assert steady_timing(times, 4, 20, 1, 3.0) == (12, [1] * 14 + [2, 2])  # the last, until the input's next frame
-    assert steady_timing([0, 0.1, 0.11, 0.2, 0.3, 0.4], 0, 6, 1, 0.5) == (10, [1, 0, 1, 1, 1, 1])  # closer than a step
+    burst = [0, 0.1, 0.2, 0.3, 0.31, 0.4, 0.5, 0.6, 0.7]
+    assert steady_timing(burst, 0, 9, 1, 0.8) == (10, [1, 1, 1, 0, 1, 1, 1, 1, 1])  # within a step of the next
     assert steady_timing(times, 0, 40, 1, 3.0) is None  # the timestamps miss the range
+    # The review's cases: one frame taken at the clip's end was shown 0 times (an output of no
+    # frames, and "bad sound window" after all the work); millisecond stamps put 60 fps at 58.8
+    # (frames left out); a time that goes back gave a negative repeat.
+    assert steady_timing(times, 25, 27, 5, 3.0) == (Fraction(6, 5), [1])
+    in_ms = [round(k * 1000 / 60) / 1000 for k in range(300)]  # 0, 17, 33, 50, 67 ms, …
+    assert steady_timing(in_ms, 0, 300, 1, 5.0) == (60, [1] * 300)
+    assert steady_timing([0, 0.1, 0.2, 0.05, 0.3, 0.4], 0, 6, 1, 0.5) == (10, [1, 1, 0, 1, 1, 1])
+    # The second audit's: a range from an odd frame of 30 fps, then 15 fps, put the 15 fps frames
+    # half a step apart at the median's 15 fps, and round() alternated (frames left out, +33 ms).
+    times = [k / 30 for k in range(60)] + [2 + k / 15 for k in range(45)]
+    assert steady_timing(times, 45, 97, 1, 5.0) == (30, [1] * 15 + [2] * 37)
+    jittered = [k / 30 + 0.003 * np.sin(7.1 * k) for k in range(150)]  # a phone's ±3 ms
+    assert steady_timing(jittered, 0, 150, 1, 5.0) == (30, [1] * 150)
     assert first_showings([1, 0, 2, 1]) == [0, 1, 3]
 
 

@@ -163,7 +163,7 @@ def cmd_info(args: argparse.Namespace) -> int:
 
 
 def cmd_warp_error(args: argparse.Namespace) -> int:
-    from .source import first_showings, open_source, reader_timing
+    from .source import as_shown, open_source
     from .stability import warp_error
     from .video import iter_frames
 
@@ -172,14 +172,7 @@ def cmd_warp_error(args: argparse.Namespace) -> int:
     stylized = iter_frames(Path(args.stylized))
     if not 0 <= args.scene_cut <= 1:
         raise UsageError(f"--scene-cut: expected a fraction in [0, 1], got {args.scene_cut!r}")
-    painted, originals = (f for _, f in stylized), (f for _, f in original)
-    timing = reader_timing(original) if original.info.variable_rate and not original.info.is_folder else None
-    if timing and sum(timing[1]) == stylized.info.frame_count != original.expected:
-        # A variable-rate input's output shows each frame from its own time: its first showings.
-        firsts = set(first_showings(timing[1]))
-        painted = (f for k, f in enumerate(painted) if k in firsts)
-        originals = (f for f, n in zip(originals, timing[1]) if n > 0)
-    value, pairs = warp_error(painted, originals, args.flow, args.scene_cut)
+    value, pairs = warp_error(*as_shown(stylized, original), args.flow, args.scene_cut)
     counted = sum(1 for p in pairs if not math.isnan(p))  # cuts and empty masks are left out
     left_out = f", {len(pairs) - counted} left out (scene cuts)" if counted < len(pairs) else ""
     print(NO_PAIRS if math.isnan(value) else

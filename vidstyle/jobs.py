@@ -140,8 +140,7 @@ def output_names(reader: FrameReader) -> list[str] | None:
     if not reader.info.is_folder:
         return None
     files = list_frames(reader.info.path, one_size=False)
-    stop = len(files) if reader.end is None else min(reader.end, len(files))
-    names = [files[i].stem + ".png" for i in range(reader.start, stop, reader.every)]
+    names = [files[i].stem + ".png" for i in range(reader.start, reader.stop, reader.every)]
     if len({n.lower() for n in names}) < len(names):
         log.info("%s: two images would get one name as PNG; the frames are numbered instead", reader.info.path)
         return None
@@ -201,9 +200,10 @@ def plan(source: Path, output: Path, styles: list, style: StyleOptions, video: V
         timing = reader_timing(reader) if to_video else None
         if timing is not None:
             fps_out, repeats = timing
+            counts = [f"{n} {what}" for n, what in ((sum(k > 1 for k in repeats), "shown more than once"),
+                                                    (repeats.count(0), "left out, within a step of the next")) if n]
             log.warning("note: %s has a variable frame rate; the output runs at a steady %s fps, each frame shown "
-                        "from its own time (%d shown more than once, %d left out, closer than a step)", source,
-                        fps_out, sum(n > 1 for n in repeats), repeats.count(0))
+                        "from its own time%s", source, fps_out, f" ({'; '.join(counts)})" if counts else "")
         else:
             log.warning("note: %s has a variable frame rate; the output plays its frames at their average rate, "
                         "%s fps (times given to --start/--end follow the frames' own timestamps)", source, info.fps)

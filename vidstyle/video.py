@@ -17,7 +17,6 @@ import subprocess
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
-from typing import NamedTuple
 from pathlib import Path
 
 import cv2
@@ -27,6 +26,7 @@ from .config import FOLDER_FPS
 from .errors import IncompleteInputError, InputError, UsageError
 from .ffmpeg import as_fraction, ffmpeg_exe, ffmpeg_path, rotation_of, run, snap_rate, stream_rate
 from .images import IMAGE_SUFFIXES, read_image
+from .timing import gif_rate, packet_span, timestamps_rate
 
 log = logging.getLogger(__name__)
 
@@ -97,64 +97,6 @@ def probe(path: str | os.PathLike, *, fps: Fraction | float = DEFAULT_FOLDER_FPS
     return _probe_video(path)
 
 
-class PacketSpan(NamedTuple):
-    frames: int
-    first: float  # the first frame's time, in seconds, as the file stamps it
-    seconds: float  # from the first frame's start to the last one's end
-    starts: float  # from the first frame's start to the last one's start
-    even: bool  # the frames' starts are evenly spaced, to the timestamps' rounding (one tick)
-
-
-def _packet_span(table: str) -> PacketSpan | None:
-    """Frames, span and spacing of the video stream from ffmpeg's framecrc listing of it
-    (`#tb 0: 1/1000`, then `stream, dts, pts, duration, size, crc[, F=flags]`).
-
-    Packets flagged discard (0x4) are left out: an edit list hides them (a cut made with
-    `-ss … -c copy` keeps the frames before its start, to decode from the keyframe) and no decoder
-    shows them."""
-    base = re.search(r"^#tb 0: (\d+)/(\d+)", table, re.MULTILINE)
-    listed = re.findall(r"^0,\s*-?\d+,\s*(-?\d+),\s*(\d+),[^\n]*?(?:F=0x([0-9a-fA-F]+))?\s*$", table, re.MULTILINE)
-    rows = [(int(pts), int(duration)) for pts, duration, flags in listed if not int(flags or "0", 16) & 0x4]
-    if base is None or not rows:
-        return None
-    unit = Fraction(int(base.group(1)), int(base.group(2)))
-    rows.sort()
-    steps = [b[0] - a[0] for a, b in zip(rows, rows[1:])]
-    # To the timestamps' rounding: a tick (30000/1001 fps in milliseconds: 33, 34, 33, …), or a
-    # millisecond where a file was remuxed from one stamped in them (83 and 84 ms as 1328 and 1344/16000).
-    even = not steps or max(steps) - min(steps) <= max(1, round(Fraction(1, 1000) / unit))
-    return PacketSpan(len(rows), float(rows[0][0] * unit), float((rows[-1][0] + rows[-1][1] - rows[0][0]) * unit),
-                      float((rows[-1][0] - rows[0][0]) * unit), even)
-
-
-def _timestamps_rate(span: PacketSpan | None, fps: Fraction) -> tuple[bool, Fraction] | None:
-    """(variable, rate) from the packets' own timestamps (matroska, MPEG-TS, MP4); None when there
-    are too few frames to tell.
-
-    Unevenly spaced frames are variable-rate, at their average over the whole span (a dropped
-    frame included). Evenly spaced ones are constant, at the rate of their spacing: the header's
-    exact fraction where it agrees (a 1 fps mkv prints '2 tbr'); not the span's average, whose
-    last frame lasts what the header says."""
-    if span is None or span.frames < 3 or span.seconds <= 0 or span.starts <= 0:  # 2 steps to compare
-        return None
-    if not span.even:
-        return True, snap_rate(span.frames / span.seconds)
-    spacing = (span.frames - 1) / span.starts
-    return False, fps if abs(spacing - float(fps)) <= 0.02 * float(fps) else snap_rate(spacing)
-
-
-def _gif_rate(span: PacketSpan | None) -> tuple[bool, Fraction] | None:
-    """(variable, rate) of a GIF. Its delays are whole hundredths of a second (30 fps is written
-    3, 3, 4 cs, …) and ffmpeg's header rates come from single delays (it printed 33.33 fps for
-    that): the rate is the frames over the whole span, the last frame's delay included, taken as
-    a whole rate where it is within 1 % of one."""
-    if span is None or span.frames < 3 or span.seconds <= 0:
-        return None
-    rate = span.frames / span.seconds
-    whole = round(rate)
-    return not span.even, Fraction(whole) if whole and abs(rate - whole) <= 0.01 * rate else snap_rate(rate)
-
-
 def _probe_video(path: Path) -> StreamInfo:
     # One demuxing pass (no decoding): the header tells streams, rate and rotation; the packet
     # count is exact where OpenCV only estimates (mkv, avi: duration × fps, audio tail included).
@@ -167,7 +109,7 @@ def _probe_video(path: Path) -> StreamInfo:
         raise InputError(f"{path}: ffmpeg ({ffmpeg_exe()}) crashed reading it (signal {-done.returncode}); "
                          "try another ffmpeg build (IMAGEIO_FFMPEG_EXE) or re-encode the file")
     stderr = done.stderr.decode("utf-8", errors="replace")
-    span = _packet_span(done.stdout.decode("ascii", errors="replace"))  # every packet's time, no decoding
+    span = packet_span(done.stdout.decode("ascii", errors="replace"))  # every packet's time, no decoding
     header = stderr.split("Output #", 1)[0]
     if "Input #" not in header:
         last = stderr.strip().splitlines()[-1:] or ["no output from ffmpeg"]
@@ -216,7 +158,7 @@ def _probe_video(path: Path) -> StreamInfo:
     # AVI, whose timestamps come from index positions (its muxer leaves gaps for the sound's preroll).
     formats = set(container.group(1).split(",")) if container and not damaged else set()
     timed = {"matroska", "mpegts", "mp4"} & formats
-    measured = _gif_rate(span) if "gif" in formats else _timestamps_rate(span, fps) if timed else None
+    measured = gif_rate(span) if "gif" in formats else timestamps_rate(span, fps) if timed else None
     if measured is not None:
         variable, fps = measured
     # Where the sound lines up: a file whose sound starts before its picture (a camcorder's .mts,
@@ -291,11 +233,16 @@ class FrameReader:
                              f"({self.info.frame_count} frames)")
         self.start, self.end, self.every = start, end, every
         self.start_seconds = float(start / self.info.fps)  # where the range starts (exact: source.open_source)
-        stop = self.info.frame_count if end is None else min(end, self.info.frame_count)
-        self.expected = len(range(start, stop, every))
+        self.times: list[float] | None = None  # a variable-rate video's frame times (source.open_source)
+        self.expected = len(range(start, self.stop, every))
         self.decoded = 0
         self.last_index: int | None = None
         self._warned = False
+
+    @property
+    def stop(self) -> int:
+        """Where the range ends (exclusive), within the input."""
+        return self.info.frame_count if self.end is None else min(self.end, self.info.frame_count)
 
     @property
     def complete(self) -> bool:

@@ -1,0 +1,146 @@
+"""Frame timing from timestamps: a video's rate from its packets' times, and a variable-rate range
+played at a steady rate with each frame shown from its own time.
+
+Pure functions of timestamps; asking ffmpeg and OpenCV for them is video.py's work.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+import re
+from collections.abc import Sequence
+from fractions import Fraction
+from typing import NamedTuple
+
+import numpy as np
+
+from .ffmpeg import snap_rate
+
+NO_PTS = -(2**63)  # AV_NOPTS_VALUE: a packet without a timestamp
+# The rates cameras, editors and screen recorders use: a steady rate measured from timestamps is
+# taken as the nearest of these within 3 %, so that a frame is not repeated or left out now and
+# then for the measurement's error.
+COMMON_RATES = tuple(Fraction(r) for r in ("8", "10", "12", "25/2", "15", "20", "24000/1001", "24", "25",
+                                           "30000/1001", "30", "48", "50", "60000/1001", "60", "72", "90",
+                                           "100", "120", "144", "240"))
+
+
+class PacketSpan(NamedTuple):
+    frames: int
+    first: float  # the first frame's time, in seconds, as the file stamps it
+    seconds: float  # from the first frame's start to the last one's end
+    starts: float  # from the first frame's start to the last one's start
+    even: bool  # the frames' starts are evenly spaced, to the timestamps' rounding
+
+
+def packet_span(table: str) -> PacketSpan | None:
+    """Frames, span and spacing of the video stream from ffmpeg's framecrc listing of it
+    (`#tb 0: 1/1000`, then `stream, dts, pts, duration, size, crc[, F=flags]`).
+
+    Packets flagged discard (0x4) are left out: an edit list hides them (a cut made with
+    `-ss … -c copy` keeps the frames before its start, to decode from the keyframe) and no decoder
+    shows them. So are packets without a timestamp."""
+    base = re.search(r"^#tb 0: (\d+)/(\d+)", table, re.MULTILINE)
+    listed = re.findall(r"^0,\s*-?\d+,\s*(-?\d+),\s*(\d+),[^\n]*?(?:F=0x([0-9a-fA-F]+))?\s*$", table, re.MULTILINE)
+    rows = [(int(pts), int(duration)) for pts, duration, flags in listed
+            if not int(flags or "0", 16) & 0x4 and int(pts) != NO_PTS]
+    if base is None or not rows:
+        return None
+    unit = Fraction(int(base.group(1)), int(base.group(2)))
+    rows.sort()
+    steps = [b[0] - a[0] for a, b in zip(rows, rows[1:])]
+    # To the timestamps' rounding: a tick (30000/1001 fps in milliseconds: 33, 34, 33, …), or a
+    # millisecond where a file was remuxed from one stamped in them (83 and 84 ms as 1328 and 1344/16000).
+    even = not steps or max(steps) - min(steps) <= max(1, round(Fraction(1, 1000) / unit))
+    return PacketSpan(len(rows), float(rows[0][0] * unit), float((rows[-1][0] + rows[-1][1] - rows[0][0]) * unit),
+                      float((rows[-1][0] - rows[0][0]) * unit), even)
+
+
+def timestamps_rate(span: PacketSpan | None, fps: Fraction) -> tuple[bool, Fraction] | None:
+    """(variable, rate) from the packets' own timestamps (matroska, MPEG-TS, MP4); None when there
+    are too few frames to tell.
+
+    Unevenly spaced frames are variable-rate, at their average over the whole span (a dropped
+    frame included). Evenly spaced ones are constant, at the rate of their spacing: the common
+    rate it is within 0.1 % of, else the header's exact fraction where it agrees (a 1 fps mkv
+    prints '2 tbr'); not the span's average, whose last frame lasts what the header says."""
+    if span is None or span.frames < 3 or span.seconds <= 0 or span.starts <= 0:  # 2 steps to compare
+        return None
+    if not span.even:
+        return True, snap_rate(span.frames / span.seconds)
+    spacing = (span.frames - 1) / span.starts
+    common = nominal_rate(spacing, within=0.001)  # 24000/1001 remuxed from milliseconds: not 23.984
+    if common in COMMON_RATES:
+        return False, common
+    return False, fps if abs(spacing - float(fps)) <= 0.02 * float(fps) else snap_rate(spacing)
+
+
+def gif_rate(span: PacketSpan | None) -> tuple[bool, Fraction] | None:
+    """(variable, rate) of a GIF. Its delays are whole hundredths of a second (30 fps is written
+    3, 3, 4 cs, …) and ffmpeg's header rates come from single delays (it printed 33.33 fps for
+    that): the rate is the frames over the whole span, the last frame's delay included, taken as
+    a whole rate where it is within 1 % of one."""
+    if span is None or span.frames < 3 or span.seconds <= 0:
+        return None
+    rate = span.frames / span.seconds
+    whole = round(rate)
+    return not span.even, Fraction(whole) if whole and abs(rate - whole) <= 0.01 * rate else snap_rate(rate)
+
+
+def nominal_rate(rate: float, within: float = 0.03) -> Fraction:
+    """The common rate nearest `rate`, where it is `within` that fraction of it (see
+    COMMON_RATES), else `rate` as measured."""
+    nearest = min(COMMON_RATES, key=lambda r: abs(float(r) - rate))
+    return nearest if abs(float(nearest) - rate) <= within * rate else snap_rate(rate)
+
+
+def _usual_step(steps: np.ndarray) -> float | None:
+    """The frame step of the fastest part that holds a quarter of the steps or more, so that a
+    clip at 30 fps, then 15, keeps all its 30 fps frames. The mean of the steps around it, as
+    their rounding and jitter even out: 60 fps stamped in milliseconds (17, 17, 16 ms) is 16.67
+    (17 by the median, 58.8 fps, which left a frame out now and then), a phone's ±3 ms 33.3."""
+    ordered = np.sort(steps[steps > 0])
+    if ordered.size == 0:
+        return None
+    within = np.searchsorted(ordered, 1.25 * ordered, side="right") - np.arange(ordered.size)
+    shared = np.flatnonzero(within >= 0.25 * ordered.size)
+    low = ordered[shared[0]] if shared.size else np.median(ordered)
+    center = np.median(ordered[(ordered >= low) & (ordered <= 1.25 * low)])
+    return float(ordered[np.abs(ordered - center) <= 0.25 * center].mean())
+
+
+def steady_timing(times: Sequence[float], start: int, stop: int, every: int,
+                  duration: float) -> tuple[Fraction, list[int]] | None:
+    """A variable-rate range played at a steady rate, each taken frame shown from the time the
+    input shows it (the sound stays in step all along; at the average rate it drifted mid-clip):
+    the rate (the input's usual frame step, times `every`) and how many times each frame is
+    shown, 0 where frames come closer than one step. None where the timestamps miss the range.
+
+    A frame lasts until the next taken one, as at a constant rate; the last one, until the one
+    after it in the input, or the input's end (`duration` after its first frame), and at least
+    one step."""
+    if stop > len(times) or stop - start < 2:
+        return None
+    step = _usual_step(np.diff(times[start:stop]))
+    if step is None:
+        return None
+    rate = nominal_rate(1 / (step * every))
+
+    def tick(t: float) -> int:  # half a step rounds up, always (round() alternated, and left frames out)
+        return math.floor((t - times[start]) * rate + 0.5 + 1e-6)
+
+    taken = range(start, stop, every)
+    after = taken[-1] + every
+    end = times[after] if after < len(times) else times[0] + duration
+    # Never backwards: OpenCV stamps a frame that has no timestamp 0.
+    ticks = list(itertools.accumulate((tick(times[k]) for k in taken), max))
+    ticks.append(max(tick(end), ticks[-1] + 1))
+    return rate, [b - a for a, b in zip(ticks, ticks[1:])]
+
+
+def first_showings(repeats: Sequence[int]) -> list[int]:
+    """Where each frame shown `repeats[i]` times first appears in the output (frames shown 0
+    times have none)."""
+    starts = [0, *itertools.accumulate(repeats)]
+    return [k for k, n in zip(starts, repeats) if n]
