@@ -14,7 +14,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from vidstyle.config import DEFAULT_CRF
-from vidstyle.encode import VideoWriter, check_crf, write_frame
+from vidstyle.encode import VideoWriter, check_crf, note_ignored_crf, write_frame
 from vidstyle.errors import IncompleteInputError, InputError, OutputError, UsageError
 from vidstyle.ffmpeg import as_fraction, audio_duration, ffmpeg_exe
 from vidstyle.video import (
@@ -117,9 +117,10 @@ def test_crf_follows_the_codecs_scale(tmp_path: Path, caplog: pytest.LogCaptureF
     with pytest.raises(UsageError, match="0..51, got 52"):
         write_clip(tmp_path / "q.mp4", frames, 10, crf=52)
     with caplog.at_level(logging.WARNING, logger="vidstyle"):
-        check_crf("gif", DEFAULT_CRF)
+        note_ignored_crf("gif", DEFAULT_CRF)
+        note_ignored_crf("libvpx-vp9", 30)
         assert not caplog.text
-        check_crf("gif", 30)
+        note_ignored_crf("gif", 30)
     assert "--crf 30 is ignored: gif has no constant-quality scale" in caplog.text
 
 
@@ -369,10 +370,20 @@ def test_a_variable_rate_mp4_lasts_as_long_as_its_frames(tmp_path: Path) -> None
 def test_an_even_rate_near_a_common_one_is_that_rate() -> None:
     """An NTSC clip remuxed from milliseconds read as 19499/813 fps (OpenCV's 23.984 kept, 2 %
     from the spacing): 0.03 % fast, 0.2 s against the sound over 10 minutes (the second audit)."""
-    ntsc = PacketSpan(72, 0.0, 72 * 1.001 / 24, 71 * 1.001 / 24, True)
+    ntsc = PacketSpan(72, True, 0.0, 72 * 1.001 / 24, 71 * 1.001 / 24, True)
     assert timestamps_rate(ntsc, Fraction(19499, 813)) == (False, Fraction(24000, 1001))
-    odd = PacketSpan(30, 0.0, 30 / 27.5, 29 / 27.5, True)  # not a common rate: the header's, where it agrees
+    odd = PacketSpan(30, True, 0.0, 30 / 27.5, 29 / 27.5, True)  # not a common rate: the header's, where it agrees
     assert timestamps_rate(odd, Fraction(55, 2)) == (False, Fraction(55, 2))
+
+
+def test_packets_without_timestamps_count_but_tell_no_rate() -> None:
+    """An mkv stamped from a negative start (a review's): 13 of 50 packets had no timestamp
+    (AV_NOPTS_VALUE), and probing it raised ZeroDivisionError."""
+    untimed = "".join(f"0, {k * 40}, -9223372036854775808, 40, 12, 0x0\n" for k in range(3))
+    timed = "".join(f"0, {k * 40}, {k * 40}, 40, 12, 0x0\n" for k in range(3, 6))
+    span = packet_span("#tb 0: 1/1000\n" + untimed + timed)
+    assert span is not None and span.frames == 6 and not span.timed
+    assert timestamps_rate(span, Fraction(25)) is None  # the header's rate stands
 
 
 def test_a_variable_rate_range_is_retimed_at_a_steady_rate() -> None:

@@ -22,6 +22,7 @@ from .config import (
     StyleOptions,
     VideoOptions,
     apply_preset,
+    crf_scales,
     default_weights,
 )
 from .errors import UsageError
@@ -219,7 +220,7 @@ def _add_video_options(p: argparse.ArgumentParser) -> None:
     r.add_argument("--audio", help="sound track for the output: a frame folder's, or in place of a video's own")
     r.add_argument("--no-audio", action="store_true", help="drop the input's sound")
     r.add_argument("--codec", help="ffmpeg video codec (default: libx264 for mp4/mov/mkv, libvpx-vp9 for webm, mjpeg for avi, gif for gif)")
-    r.add_argument("--crf", type=int, default=v.crf, help="constant quality, lower is better: 0..51 for H.264/H.265, 0..63 for VP9; "
+    r.add_argument("--crf", type=int, default=v.crf, help=f"constant quality, lower is better: {crf_scales()}; "
                    "mjpeg and gif have no such scale")
     r.add_argument("--output-size", choices=("working", "original"), default=v.output_size,
                    help="write frames at the working size or resized to the input's")

@@ -21,6 +21,7 @@ SCENE_CUT = 0.1  # fraction of flow-consistent pixels below which a frame starts
 FOLDER_FPS = Fraction(25)  # a frame folder's rate unless --fps says otherwise
 STOP_WINDOW = 5  # iterations over which --tol's relative loss change is measured
 DEFAULT_CRF = 18  # x264's "visually lossless" end of its range
+CRF_MAX = {"libx264": 51, "libx265": 51, "libvpx-vp9": 63}  # the codecs with a constant-quality scale
 
 
 def default_weights() -> str:
@@ -218,6 +219,10 @@ class VideoOptions:
         return {k: v for k, v in options.items() if k not in names}, {k: v for k, v in options.items() if k in names}
 
 
+def crf_scales() -> str:
+    return ", ".join(f"0..{top} for {codec}" for codec, top in CRF_MAX.items())
+
+
 def validate_video(v: VideoOptions) -> None:
     if not isinstance(v.frame_iterations, int) or v.frame_iterations < 0:
         raise UsageError(f"--frame-iterations: expected an integer >= 0, got {v.frame_iterations!r}")
@@ -237,8 +242,8 @@ def validate_video(v: VideoOptions) -> None:
         raise UsageError(f"--scene-cut: expected a fraction in [0, 1], got {v.scene_cut!r}")
     if not isinstance(v.every, int) or v.every < 1:
         raise UsageError(f"--every: expected an integer >= 1, got {v.every!r}")
-    if not isinstance(v.crf, int) or isinstance(v.crf, bool) or not 0 <= v.crf <= 63:
-        raise UsageError(f"--crf: expected 0..63 (0..51 for H.264), got {v.crf!r}")
+    if not isinstance(v.crf, int) or isinstance(v.crf, bool) or not 0 <= v.crf <= max(CRF_MAX.values()):
+        raise UsageError(f"--crf: expected 0..{max(CRF_MAX.values())} (the codec's scale: {crf_scales()}), got {v.crf!r}")
     if v.output_size not in ("working", "original"):
         raise UsageError(f"--output-size: expected working or original, got {v.output_size!r}")
     if not isinstance(v.preview_every, int) or v.preview_every < 1:

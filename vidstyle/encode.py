@@ -21,7 +21,7 @@ from types import TracebackType
 import imageio_ffmpeg
 import numpy as np
 
-from .config import DEFAULT_CRF
+from .config import CRF_MAX, DEFAULT_CRF
 from .errors import OutputError, UsageError
 from .ffmpeg import as_fraction, audio_duration, ffmpeg_exe, ffmpeg_path, run
 from .images import current_umask, remove_mkstemp_leftovers, write_image
@@ -88,14 +88,14 @@ def check_codec(codec: str, suffix: str = ".mp4") -> None:
             raise UsageError(f"--codec {codec}: ffmpeg cannot write it into a {suffix} file ({reason})")
 
 
-CRF_MAX = {"libx264": 51, "libx265": 51, "libvpx-vp9": 63}  # the codecs with a constant-quality scale
-
-
 def check_crf(codec: str, crf: int) -> None:
-    """Refuse a --crf beyond the codec's scale, before any frame is optimised; say that a
-    codec without one (mjpeg, gif) ignores a --crf other than the default."""
+    """Refuse a --crf beyond the codec's scale (before any frame is optimised, when planning)."""
     if codec in CRF_MAX and not 0 <= crf <= CRF_MAX[codec]:
         raise UsageError(f"--crf: {codec}'s scale is 0..{CRF_MAX[codec]}, got {crf}")
+
+
+def note_ignored_crf(codec: str, crf: int) -> None:
+    """Say that a codec without a scale (mjpeg, gif) ignores a --crf other than the default."""
     if codec not in CRF_MAX and crf != DEFAULT_CRF:
         log.warning("--crf %d is ignored: %s has no constant-quality scale", crf, codec)
 
@@ -141,8 +141,7 @@ class VideoWriter:
         if audio_from is not None and self.format.audio_codec is None:
             raise UsageError(f"{self.path}: a {suffix} file has no sound")
         self.codec = codec or self.format.codec
-        if self.codec in CRF_MAX:  # (a codec without a scale was noted when the run was planned)
-            check_crf(self.codec, crf)
+        check_crf(self.codec, crf)
         self.fps = as_fraction(fps)
         self.crf = crf
         self.audio_from = Path(audio_from) if audio_from is not None else None

@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 
 from .config import StyleOptions, VideoOptions
-from .encode import FORMATS, check_codec, check_crf
+from .encode import FORMATS, check_codec, check_crf, note_ignored_crf
 from .errors import OutputError, UsageError
 from .ffmpeg import audio_duration
 from .images import IMAGE_SUFFIXES
@@ -238,7 +238,9 @@ def _check_output(source: Path, output: Path, info: StreamInfo, video: VideoOpti
     if to_video and video.codec:
         check_codec(video.codec, output.suffix.lower())
     if to_video:
-        check_crf(video.codec or FORMATS[output.suffix.lower()].codec, video.crf)
+        codec = video.codec or FORMATS[output.suffix.lower()].codec
+        check_crf(codec, video.crf)
+        note_ignored_crf(codec, video.crf)
     if not to_video and output.suffix.lower() in IMAGE_SUFFIXES:
         raise UsageError(f"--output {output}: for a video or frame folder, give a video file "
                          f"({', '.join(FORMATS)}) or a folder")

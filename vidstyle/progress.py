@@ -58,9 +58,11 @@ class IterationBar:
         self.bar.reset(total=total)
 
     def update(self, iteration: int, terms: np.ndarray, image: Tensor = None) -> None:
-        if self.scales and image is not None and tuple(image.shape[2:0:-1]) != self.size:
-            self.size = tuple(image.shape[2:0:-1])  # (w, h) of a (B, H, W, 3) batch
-            self.bar.set_description(f"{self.label} at {self.size[0]}x{self.size[1]}", refresh=False)
+        if self.scales and image is not None:
+            height, width = image.shape[1:3]  # of a (B, H, W, 3) batch
+            if (width, height) != self.size:
+                self.size = (width, height)
+                self.bar.set_description(f"{self.label} at {width}x{height}", refresh=False)
         row = terms.sum(axis=0)
         self.bar.set_postfix_str(
             f"loss {short(row[TOTAL])} | content {short(row[0])} style {short(row[1])} tv {short(row[2])}"

@@ -28,6 +28,7 @@ COMMON_RATES = tuple(Fraction(r) for r in ("8", "10", "12", "25/2", "15", "20", 
 
 class PacketSpan(NamedTuple):
     frames: int
+    timed: bool  # every frame has a timestamp; else the times below are 0 and tell nothing
     first: float  # the first frame's time, in seconds, as the file stamps it
     seconds: float  # from the first frame's start to the last one's end
     starts: float  # from the first frame's start to the last one's start
@@ -40,20 +41,21 @@ def packet_span(table: str) -> PacketSpan | None:
 
     Packets flagged discard (0x4) are left out: an edit list hides them (a cut made with
     `-ss … -c copy` keeps the frames before its start, to decode from the keyframe) and no decoder
-    shows them. So are packets without a timestamp."""
+    shows them. Packets without a timestamp count, but leave the timing unknown."""
     base = re.search(r"^#tb 0: (\d+)/(\d+)", table, re.MULTILINE)
     listed = re.findall(r"^0,\s*-?\d+,\s*(-?\d+),\s*(\d+),[^\n]*?(?:F=0x([0-9a-fA-F]+))?\s*$", table, re.MULTILINE)
-    rows = [(int(pts), int(duration)) for pts, duration, flags in listed
-            if not int(flags or "0", 16) & 0x4 and int(pts) != NO_PTS]
+    rows = [(int(pts), int(duration)) for pts, duration, flags in listed if not int(flags or "0", 16) & 0x4]
     if base is None or not rows:
         return None
+    if any(pts == NO_PTS for pts, _ in rows):
+        return PacketSpan(len(rows), False, 0.0, 0.0, 0.0, True)
     unit = Fraction(int(base.group(1)), int(base.group(2)))
     rows.sort()
     steps = [b[0] - a[0] for a, b in zip(rows, rows[1:])]
     # To the timestamps' rounding: a tick (30000/1001 fps in milliseconds: 33, 34, 33, …), or a
     # millisecond where a file was remuxed from one stamped in them (83 and 84 ms as 1328 and 1344/16000).
     even = not steps or max(steps) - min(steps) <= max(1, round(Fraction(1, 1000) / unit))
-    return PacketSpan(len(rows), float(rows[0][0] * unit), float((rows[-1][0] + rows[-1][1] - rows[0][0]) * unit),
+    return PacketSpan(len(rows), True, float(rows[0][0] * unit), float((rows[-1][0] + rows[-1][1] - rows[0][0]) * unit),
                       float((rows[-1][0] - rows[0][0]) * unit), even)
 
 

@@ -102,7 +102,9 @@ def _probe_video(path: Path) -> StreamInfo:
     # count is exact where OpenCV only estimates (mkv, avi: duration × fps, audio tail included).
     try:
         done = run([ffmpeg_exe(), "-hide_banner", "-nostdin", "-copyts", "-i", ffmpeg_path(path), "-map", "0:v:0?",
-                    "-c", "copy", "-f", "framecrc", "-"], timeout=900)  # -copyts: the file's own times
+                    "-c", "copy", "-f", "framecrc", "-"], timeout=900)
+        # -copyts: the file's own times, to set the first frame's against the header's `start:`
+        # (where the sound lines up); ffmpeg would otherwise shift the listing to start at 0.
     except (OSError, subprocess.TimeoutExpired) as exc:
         raise InputError(f"cannot run ffmpeg: {exc}") from None
     if done.returncode < 0:  # killed by a signal: a crash, not an unreadable file
@@ -164,7 +166,7 @@ def _probe_video(path: Path) -> StreamInfo:
     # Where the sound lines up: a file whose sound starts before its picture (a camcorder's .mts,
     # a cut .mkv) has its first frame that far into the file, and the sound's own start was taken.
     file_start = re.search(r"Duration: .*?, start: (-?[\d.]+)", header)
-    video_start = max(0.0, span.first - float(file_start.group(1))) if span and file_start else 0.0
+    video_start = max(0.0, span.first - float(file_start.group(1))) if span and span.timed and file_start else 0.0
     height, width = first.shape[:2]
     return StreamInfo(path, width, height, fps, count, float(count / fps), audio is not None,
                       audio.group(1) if audio else None, rotation, variable, False, video_start=video_start)

@@ -29,11 +29,16 @@ LOCK = ".vidstyle.lock"
 if sys.platform == "win32":  # untested there: no Windows machine to run the tests on
     import msvcrt
 
+    _LOCKED_BYTE = 1 << 30  # past the pid, which another run reads to name the holder (a lock may lie past the end)
+
     def _try_lock(fd: int) -> bool:
+        os.lseek(fd, _LOCKED_BYTE, os.SEEK_SET)
         try:
             msvcrt.locking(fd, msvcrt.LK_NBLCK, 1)
         except OSError:
             return False
+        finally:
+            os.lseek(fd, 0, os.SEEK_SET)
         return True
 else:
     import fcntl
