@@ -24,11 +24,10 @@ def console() -> None:
     try:
         with held():  # noted, and raised after the imports
             from .cli import main
+        code = main()  # a stop in its first lines (parsing, the logging's imports) lands here
     except KeyboardInterrupt:
         print("error: interrupted", file=sys.stderr)
         code = 130
-    else:
-        code = main()
     ignore_stops()
     if code == 130 and _on_jax():
         # Stopped while JAX was compiling or starting its client: the interpreter's teardown then
