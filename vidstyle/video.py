@@ -55,7 +55,7 @@ class StreamInfo:
     has_audio: bool
     audio_codec: str | None
     rotation: int  # clockwise degrees a player applies (OpenCV's convention)
-    variable_rate: bool  # best effort: ffmpeg's average and base rates disagree
+    variable_rate: bool  # unevenly spaced timestamps (AVI and others: ffmpeg's average and base rates disagree)
     is_folder: bool
     mixed_sizes: bool = False  # a folder of unrelated images (--independent); width, height: the first's
     video_start: float = 0.0  # seconds from the file's start (its earliest stream) to the first frame
@@ -100,11 +100,11 @@ def probe(path: str | os.PathLike, *, fps: Fraction | float = DEFAULT_FOLDER_FPS
 def _probe_video(path: Path) -> StreamInfo:
     # One demuxing pass (no decoding): the header tells streams, rate and rotation; the packet
     # count is exact where OpenCV only estimates (mkv, avi: duration × fps, audio tail included).
+    # -copyts: the file's own times, to set the first frame's against the header's `start:` (where
+    # the sound lines up); ffmpeg would otherwise shift the listing to start at 0.
     try:
         done = run([ffmpeg_exe(), "-hide_banner", "-nostdin", "-copyts", "-i", ffmpeg_path(path), "-map", "0:v:0?",
                     "-c", "copy", "-f", "framecrc", "-"], timeout=900)
-        # -copyts: the file's own times, to set the first frame's against the header's `start:`
-        # (where the sound lines up); ffmpeg would otherwise shift the listing to start at 0.
     except (OSError, subprocess.TimeoutExpired) as exc:
         raise InputError(f"cannot run ffmpeg: {exc}") from None
     if done.returncode < 0:  # killed by a signal: a crash, not an unreadable file
