@@ -82,12 +82,10 @@ def gif_rate(span: PacketSpan | None) -> tuple[bool, Fraction] | None:
     """(variable, rate) of a GIF. Its delays are whole hundredths of a second (30 fps is written
     3, 3, 4 cs, …) and ffmpeg's header rates come from single delays (it printed 33.33 fps for
     that): the rate is the frames over the whole span, the last frame's delay included, taken as
-    a whole rate where it is within 1 % of one."""
+    a common rate where it is within 1 % of one."""
     if span is None or span.frames < 3 or span.seconds <= 0:
         return None
-    rate = span.frames / span.seconds
-    whole = round(rate)
-    return not span.even, Fraction(whole) if whole and abs(rate - whole) <= 0.01 * rate else snap_rate(rate)
+    return not span.even, nominal_rate(span.frames / span.seconds, within=0.01)
 
 
 def nominal_rate(rate: float, within: float = 0.03) -> Fraction:
