@@ -433,6 +433,10 @@ def test_a_stop_as_the_output_is_written_never_leaves_it_without_its_report(tmp_
     assert times["seconds_all_runs"] > times["seconds"] + 0.1  # the run stopped at the end counts too
     with pytest.raises(OutputError, match="left by a run stopped just after writing it"):
         vidstyle.stylize_video(clip, style_png, out, report_path=report, **FAST)
+    monkeypatch.undo()
+    vidstyle.stylize_video(clip, style_png, out, overwrite=True, keep_frames=True, **FAST)
+    with pytest.raises(OutputError, match=r"exists; pass --overwrite to replace it$"):  # kept, not "stopped"
+        vidstyle.stylize_video(clip, style_png, out, **FAST)
 
 
 def test_report_entries_survive_a_stop_between_entry_and_frame(tmp_path, style_png, monkeypatch):

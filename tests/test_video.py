@@ -376,6 +376,27 @@ def test_an_even_rate_near_a_common_one_is_that_rate() -> None:
     assert timestamps_rate(odd, Fraction(55, 2)) == (False, Fraction(55, 2))
 
 
+def test_a_retimed_output_is_paired_by_first_showings() -> None:
+    """warp-error on a variable-rate input's output: each frame's first showing is its own. A
+    GIF reads back 30000/1001 as 30 fps, and the pairing was skipped ("differ in length")."""
+    from types import SimpleNamespace
+
+    from vidstyle.source import as_shown
+
+    class Reader(list):  # (index, frame) pairs, and what as_shown reads of a FrameReader
+        pass
+
+    step = 1001 / 30000
+    original = Reader((k, np.full((2, 2, 3), k, np.uint8)) for k in range(5))
+    original.times, original.start, original.stop, original.every = [0, step, 2 * step, 4 * step, 6 * step], 0, 5, 1
+    original.info = SimpleNamespace(duration=8 * step)  # shown 1, 1, 2, 2, 2 times at 30000/1001
+    for read_back in (Fraction(30000, 1001), Fraction(30)):  # an mp4's rate, a GIF's
+        stylized = Reader(enumerate(np.full((2, 2, 3), k, np.uint8) for k in [0, 1, 2, 2, 3, 3, 4, 4]))
+        stylized.info = SimpleNamespace(fps=read_back, frame_count=8)
+        painted, originals = as_shown(stylized, original)
+        assert [int(f[0, 0, 0]) for f in painted] == [int(f[0, 0, 0]) for f in originals] == [0, 1, 2, 3, 4]
+
+
 def test_packets_without_timestamps_count_but_tell_no_rate() -> None:
     """An mkv stamped from a negative start (a review's): 13 of 50 packets had no timestamp
     (AV_NOPTS_VALUE), and probing it raised ZeroDivisionError."""

@@ -66,6 +66,6 @@ def image_run(source: Path, styles: list[str], output: Path, options: StyleOptio
         plot_losses(args.plot, report)
     final = entries[0]["final"]
     # The result line on stdout, with -q too, as a video run prints its own.
-    print(f"{output}: {result.iterations} iterations, {seconds:.1f} s, content {short(final['content'])} "
+    print(f"{output}: {result.iterations} iteration{'s' * (result.iterations != 1)}, {seconds:.1f} s, content {short(final['content'])} "
           f"style {short(final['style'])} tv {short(final['tv'])} total {short(final['total'])}")
     return 0

@@ -204,9 +204,12 @@ def plan(source: Path, output: Path, styles: list, style: StyleOptions, video: V
                                                     (repeats.count(0), "left out, within a step of the next")) if n]
             log.warning("note: %s has a variable frame rate; the output runs at a steady %s fps, each frame shown "
                         "from its own time%s", source, fps_out, f" ({'; '.join(counts)})" if counts else "")
-        else:
+        elif to_video:
             log.warning("note: %s has a variable frame rate; the output plays its frames at their average rate, "
                         "%s fps (times given to --start/--end follow the frames' own timestamps)", source, info.fps)
+        else:
+            log.warning("note: %s has a variable frame rate, which frames in a folder do not keep (times given "
+                        "to --start/--end follow the frames' own timestamps)", source)
     audio_from = _audio_source(source, info, video, output if to_video else None)
     _check_disk(output, reader.expected, size)
     settings = {
@@ -248,12 +251,16 @@ def _check_output(source: Path, output: Path, info: StreamInfo, video: VideoOpti
         raise OutputError(f"{output}: the output is the input; choose another path")
     check_folder(output)
     if to_video and output.exists() and not video.overwrite:
-        if (beside(output) / MANIFEST).exists() and not video.keep_frames:  # a run stopped as it ended
+        kept = WorkDir(beside(output)).read_manifest() if (beside(output) / MANIFEST).exists() else None
+        if kept and not kept["state"].get("complete") and not video.keep_frames:  # a run stopped as it ended
             raise OutputError(f"{output}: exists, and so does {beside(output)}, left by a run stopped just after "
                               "writing it: delete that folder, or pass --overwrite to write the output again from it")
         raise OutputError(f"{output}: exists; pass --overwrite to replace it")
     if not to_video and output.is_file():
         raise OutputError(f"{output}: is a file; expected a folder for frame output")
+    if not to_video and output.suffix and not output.exists():  # out.mp5: a typo, or a folder named so
+        log.warning("note: %s is not a video file name (%s): writing frames into the folder %s/",
+                    output, ", ".join(FORMATS), output)
     in_place = not to_video and video.output_size == "working"
     return to_video, (check_frame_folder(output, in_place, video, names) if not to_video else None)
 
