@@ -122,6 +122,15 @@ def test_crf_follows_the_codecs_scale(tmp_path: Path, caplog: pytest.LogCaptureF
         assert not caplog.text
         note_ignored_crf("gif", 30)
     assert "--crf 30 is ignored: gif has no constant-quality scale" in caplog.text
+    caplog.clear()
+    from vidstyle.config import VideoOptions
+    from vidstyle.jobs import note_unencoded
+
+    with caplog.at_level(logging.WARNING, logger="vidstyle"):
+        note_unencoded(VideoOptions())
+        assert not caplog.text
+        note_unencoded(VideoOptions(codec="libx265", crf=28))  # frames out to a folder ignored them silently
+    assert "note: --codec, --crf: for a video file; frames in a folder are PNG" in caplog.text
 
 
 def test_odd_size_is_padded_to_even(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:

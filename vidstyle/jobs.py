@@ -12,7 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .config import StyleOptions, VideoOptions
+from .config import DEFAULT_CRF, StyleOptions, VideoOptions
 from .encode import FORMATS, check_codec, check_crf, note_ignored_crf
 from .errors import OutputError, UsageError
 from .ffmpeg import audio_duration
@@ -261,8 +261,17 @@ def _check_output(source: Path, output: Path, info: StreamInfo, video: VideoOpti
     if not to_video and output.suffix and not output.exists():  # out.mp5: a typo, or a folder named so
         log.warning("note: %s is not a video file name (%s): writing frames into the folder %s/",
                     output, ", ".join(FORMATS), output)
+    if not to_video:
+        note_unencoded(video)
     in_place = not to_video and video.output_size == "working"
     return to_video, (check_frame_folder(output, in_place, video, names) if not to_video else None)
+
+
+def note_unencoded(video: VideoOptions) -> None:
+    """Frames out to a folder are PNG: say that the encoder's options given are ignored."""
+    given = [name for name, value in (("--codec", video.codec), ("--crf", video.crf != DEFAULT_CRF)) if value]
+    if given:
+        log.warning("note: %s: for a video file; frames in a folder are PNG", ", ".join(given))
 
 
 def _audio_source(source: Path, info: StreamInfo, video: VideoOptions, output: Path | None) -> Path | None:
