@@ -195,21 +195,7 @@ def plan(source: Path, output: Path, styles: list, style: StyleOptions, video: V
     names = None if is_video_path(output) else output_names(reader)
     to_video, stale = _check_output(source, output, info, video, names)
     in_place = not to_video and video.output_size == "working"
-    fps_out, repeats = info.fps / video.every, None
-    if info.variable_rate:
-        timing = reader_timing(reader) if to_video else None
-        if timing is not None:
-            fps_out, repeats = timing
-            counts = [f"{n} {what}" for n, what in ((sum(k > 1 for k in repeats), "shown more than once"),
-                                                    (repeats.count(0), "left out, within a step of the next")) if n]
-            log.warning("note: %s has a variable frame rate; the output runs at a steady %s fps, each frame shown "
-                        "from its own time%s", source, fps_out, f" ({'; '.join(counts)})" if counts else "")
-        elif to_video:
-            log.warning("note: %s has a variable frame rate; the output plays its frames at their average rate, "
-                        "%s fps (times given to --start/--end follow the frames' own timestamps)", source, info.fps)
-        else:
-            log.warning("note: %s has a variable frame rate, which frames in a folder do not keep (times given "
-                        "to --start/--end follow the frames' own timestamps)", source)
+    fps_out, repeats = _output_timing(reader, to_video)
     audio_from = _audio_source(source, info, video, output if to_video else None)
     _check_disk(output, reader.expected, size)
     settings = {
@@ -227,6 +213,26 @@ def plan(source: Path, output: Path, styles: list, style: StyleOptions, video: V
     audio_start = reader.start_seconds + (info.video_start if own else 0.0)
     return Job(info, reader, size, output, to_video, work, fps_out, audio_from,
                audio_start, settings, style_rgb, stale, names, repeats)
+
+
+def _output_timing(reader: FrameReader, to_video: bool) -> tuple[Fraction, list[int] | None]:
+    """The output's rate, and for a variable-rate video into a video the times each frame is
+    shown at it (timing.steady_timing); a note says which a variable-rate input gets."""
+    info, source = reader.info, reader.info.path
+    timing = reader_timing(reader) if info.variable_rate and to_video else None
+    if timing is not None:
+        rate, repeats = timing
+        counts = [f"{n} {what}" for n, what in ((sum(k > 1 for k in repeats), "shown more than once"),
+                                                (repeats.count(0), "left out, within a step of the next")) if n]
+        log.warning("note: %s has a variable frame rate; the output runs at a steady %s fps, each frame shown "
+                    "from its own time%s", source, rate, f" ({'; '.join(counts)})" if counts else "")
+        return rate, repeats
+    if info.variable_rate:
+        kept = (f"; the output plays its frames at their average rate, {info.fps} fps" if to_video
+                else ", which frames in a folder do not keep")
+        log.warning("note: %s has a variable frame rate%s (times given to --start/--end follow the frames' "
+                    "own timestamps)", source, kept)
+    return info.fps / reader.every, None
 
 
 def _check_output(source: Path, output: Path, info: StreamInfo, video: VideoOptions,
