@@ -74,13 +74,14 @@ def compile_fn(fn: Callable, jit_compile: bool = False) -> Callable:
 def import_quietly() -> None:
     """Import the backend with file descriptor 2 closed: TensorFlow's C++ start-up lines are
     written before its logging can be configured, and they bury the progress bars."""
+    import importlib
     import os
 
     saved = os.dup(2)
     devnull = os.open(os.devnull, os.O_WRONLY)
     try:
         os.dup2(devnull, 2)
-        import keras  # noqa: F401  (imports the backend)
+        importlib.import_module("keras")  # which imports the backend
 
         if name() == "tensorflow":
             import tensorflow as tf

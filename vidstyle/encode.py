@@ -187,7 +187,7 @@ class VideoWriter:
         """Odd sizes are padded to even: 4:2:0 needs them; a GIF's palette does not."""
         return _pix_fmt(self.codec).endswith("420p")
 
-    def _start(self, width: int, height: int) -> None:
+    def _start(self, width: int, height: int) -> Generator[None, bytes | np.ndarray | None, None]:
         out_w, out_h = (width + width % 2, height + height % 2) if self._pads() else (width, height)
         if (out_w, out_h) != (width, height):
             log.info("%s: odd size %dx%d padded to %dx%d by repeating the last column/row",
@@ -201,6 +201,7 @@ class VideoWriter:
         with held():  # ffmpeg is forked here (see ffmpeg.run); kept before a held signal is raised
             encoder.send(None)  # run up to the first `yield`; only a started encoder is kept
             self._encoder, self._size = encoder, (width, height)
+        return encoder
 
     def write(self, frame_rgb: np.ndarray) -> None:
         """Append one H×W×3 uint8 RGB frame; every frame must have the size of the first."""
@@ -210,13 +211,12 @@ class VideoWriter:
         if frame.dtype != np.uint8 or frame.ndim != 3 or frame.shape[2] != 3:
             raise ValueError(f"expected an H×W×3 uint8 frame, got {frame.shape} {frame.dtype}")
         height, width = frame.shape[:2]
-        if self._encoder is None:
-            self._start(width, height)
-        elif self._size != (width, height):
-            raise ValueError(f"frame {self.frames_written} is {width}x{height}, "
-                             f"the first was {self._size[0]}x{self._size[1]}")
+        encoder = self._encoder if self._encoder is not None else self._start(width, height)
+        if self._size != (width, height):
+            first = "x".join(map(str, self._size or ()))
+            raise ValueError(f"frame {self.frames_written} is {width}x{height}, the first was {first}")
         try:
-            self._encoder.send(np.ascontiguousarray(_even(frame) if self._pads() else frame))
+            encoder.send(np.ascontiguousarray(_even(frame) if self._pads() else frame))
         except OSError:
             self.abort()
             raise OutputError(f"{self.path}: ffmpeg stopped at frame {self.frames_written} "
@@ -284,7 +284,7 @@ class VideoWriter:
 
     def _mux(self, video: Path) -> Path:
         """Return a temp file with the video copied and the source's sound (if any) in the container's audio codec."""
-        assert self.audio_from is not None
+        assert self.audio_from is not None and self.format.audio_codec is not None  # a container without sound is refused in __init__
         available = audio_duration(self.audio_from)
         if available is None or available <= self.audio_start:
             log.info("%s: no sound to carry over from %s", self.path, self.audio_from)

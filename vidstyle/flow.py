@@ -69,11 +69,12 @@ def compute_flow(src_rgb: np.ndarray, dst_rgb: np.ndarray, method: str = "dis") 
     src_gray, dst_gray = _gray8(src_rgb, "flow source"), _gray8(dst_rgb, "flow destination")
     if src_gray.shape != dst_gray.shape:
         raise InputError(f"flow frames differ in size: {src_gray.shape} vs {dst_gray.shape}")
+    # The flow argument None means "no initial flow"; OpenCV's stubs type it as required.
     if method == "dis":
         # A fresh instance per call: DIS objects keep state and must not be shared across threads.
-        flow = cv2.DISOpticalFlow_create(_DIS_PRESET).calc(src_gray, dst_gray, None)
+        flow = cv2.DISOpticalFlow.create(_DIS_PRESET).calc(src_gray, dst_gray, None)  # type: ignore[call-overload]
     else:
-        flow = cv2.calcOpticalFlowFarneback(src_gray, dst_gray, None, *_FARNEBACK_PARAMS)
+        flow = cv2.calcOpticalFlowFarneback(src_gray, dst_gray, None, *_FARNEBACK_PARAMS)  # type: ignore[call-overload]
     return np.ascontiguousarray(flow, dtype=np.float32)
 
 
@@ -161,7 +162,7 @@ def _reliability(consistent: np.ndarray, boundary: np.ndarray) -> np.ndarray:
 
 def _soften(reliable: np.ndarray, sigma: float) -> np.ndarray:
     """Reliability in [0, 1] to soft weights; replicate border so edges are not darkened."""
-    weights = reliable.astype(np.float32)
+    weights: np.ndarray = reliable.astype(np.float32)
     if sigma > 0:
         weights = cv2.GaussianBlur(weights, (0, 0), sigma, borderType=cv2.BORDER_REPLICATE)
     return np.clip(weights, 0.0, 1.0)

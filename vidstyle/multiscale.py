@@ -70,4 +70,5 @@ def optimize_scales(
         seconds += result.seconds
         busy += result.step_seconds
         done += result.iterations
+    assert result is not None  # sizes is never empty
     return Result(result.image, np.concatenate(histories), done, seconds, busy, sizes, row_scales)

@@ -42,7 +42,7 @@ def frame_entries(result: Result, first_index: int, seconds: float | None = None
         if result.row_scales:  # coarse-to-fine: a 7th column, the row's scale (0 = coarsest)
             for row, scale in zip(history, result.row_scales, strict=True):
                 row.append(scale)
-            entry["scales"] = [list(size) for size in result.sizes]
+            entry["scales"] = [list(size) for size in result.sizes or ()]
         entries.append(entry)
     return entries
 

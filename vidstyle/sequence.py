@@ -122,7 +122,7 @@ def stylize_sequence(
             probe = engine.targets(targets_rgb[:1], grams, coefficients(style, 0.0))
             delta = temporal_scale(engine, x0[0], probe, video.temporal_weight)
             log.info("temporal weight δ = %.4g (λ = %g)", delta, video.temporal_weight)
-        coeffs = coefficients(style, delta if use_temporal and not fresh else 0.0)
+        coeffs = coefficients(style, delta if use_temporal and delta is not None and not fresh else 0.0)
         targets_at = _targets_at(engine, targets_rgb, grams, coeffs, warped, weights, chain)
         first = window[0]
 

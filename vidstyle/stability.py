@@ -39,13 +39,12 @@ def warp_error(
     motion to be stable along, and one cut pair would otherwise outweigh a whole shot.
     """
     check_method(method)
-    missing = object()
     per_pair: list[float] = []
-    prev_out = prev_orig = None
-    pairs = zip_longest(output_frames, original_frames, fillvalue=missing)
-    for index, (out, orig) in enumerate(pairs):
-        if out is missing or orig is missing:
-            short = "output" if out is missing else "original"
+    prev_out: np.ndarray | None = None
+    prev_orig: np.ndarray | None = None
+    for index, (out, orig) in enumerate(zip_longest(output_frames, original_frames)):
+        if out is None or orig is None:  # one sequence ended first
+            short = "output" if out is None else "original"
             raise InputError(f"warp error: output and original differ in length "
                              f"(frame {index} is missing from the {short})")
         out01 = _rgb8(out, index, "output").astype(np.float32) / 255.0
@@ -53,7 +52,7 @@ def warp_error(
         out_h, out_w = out01.shape[:2]
         if orig.shape[:2] != (out_h, out_w):
             orig = cv2.resize(orig, (out_w, out_h), interpolation=cv2.INTER_AREA)
-        if prev_out is not None:
+        if prev_out is not None and prev_orig is not None:
             if prev_out.shape != out01.shape:
                 raise InputError(f"output frame {index} is {out01.shape[:2]}, "
                                  f"frame {index - 1} {prev_out.shape[:2]}")
