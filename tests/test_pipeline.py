@@ -134,7 +134,7 @@ def test_sound_starts_at_start_whatever_its_source(tmp_path, style_png, monkeypa
             seen.update(kwargs)
 
         @staticmethod
-        def remove_stale_temps(path):
+        def remove_leftovers(path):
             pass
 
         def write(self, frame):

@@ -67,7 +67,6 @@ def compile_fn(fn: Callable, jit_compile: bool = False) -> Callable:
         with deferred():
             return compiled(*args, **kwargs)
 
-    call.compiled = compiled  # type: ignore[attr-defined]
     return call
 
 

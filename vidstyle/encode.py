@@ -166,8 +166,9 @@ class VideoWriter:
             self.abort()
 
     @staticmethod
-    def remove_stale_temps(path: str | os.PathLike) -> None:
-        """Delete the temporary videos a killed writer of `path` left beside it (see _temp)."""
+    def remove_leftovers(path: str | os.PathLike) -> None:
+        """Delete the temporary videos a killed writer of `path` left beside it (see _temp), whatever
+        their age: the caller holds the output's lock, so no live writer has them."""
         path = Path(path)
         for tag in ("video", "mux"):
             remove_mkstemp_leftovers(path.parent, f".{path.stem}.", f".{tag}{path.suffix}")
@@ -298,7 +299,10 @@ class VideoWriter:
             "-map", "0:v:0", "-map", "1:a:0", "-c:v", "copy",
             "-c:a", self.format.audio_codec, "-b:a", self.audio_bitrate, *self.format.extra, str(out),
         ]
-        done = run(cmd)
+        try:
+            done = run(cmd)
+        except OSError as exc:  # ffmpeg gone or not runnable since the encoder started
+            raise OutputError(f"{self.path}: adding the sound failed: {exc}") from None
         if done.returncode != 0:
             tail = done.stderr.decode("utf-8", errors="replace").strip().splitlines()[-3:]
             raise OutputError(f"{self.path}: adding the sound failed: {' / '.join(tail)}")

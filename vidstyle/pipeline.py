@@ -113,7 +113,7 @@ def stylize_video(
             job.stale.remove()
         # What a kill -9 left beside the output (the lock makes those ours) and the side files.
         if job.to_video:
-            VideoWriter.remove_stale_temps(job.output)
+            VideoWriter.remove_leftovers(job.output)
         for side in (report_path, plot_path, video.preview):
             if side:
                 remove_stale_temps(side)

@@ -24,13 +24,12 @@ from .backend import Tensor
 from .config import TOTAL, StyleOptions, VideoOptions
 from .diffwarp import bilinear_taps
 from .errors import OptimizationError
-from .flow import warp
 from .multiscale import optimize_scales, resize_batch, scale_sizes
 from .optimize import Engine, Result, Targets
 from .prepare import coefficients, initial_image, luminance, to_uint8, with_content_colors
 from .preview import Preview
 from .signals import raise_if_stopped
-from .temporal import SourceFrame, temporal_inputs
+from .temporal import SourceFrame, start_image, temporal_inputs
 from .vgg import min_long_side
 
 log = logging.getLogger(__name__)
@@ -225,12 +224,8 @@ def _chained_start(window: list[SourceFrame], history: dict[int, np.ndarray], of
             pair = frame.pairs[1]
             chain_idx[slot], chain_tap_weights[slot] = bilinear_taps(pair.flow_bwd)
             chain_w[slot, ..., 0] = pair.weights
-            previous = starts[-1]
-            if init_mode == "prev-warped":  # the chain of warps of the last finished frame
-                m = pair.start_weights()
-                inputs.init = m * warp(previous, pair.flow_bwd) + (1.0 - m) * frame.content.astype(np.float32)
-            elif init_mode == "prev":
-                inputs.init = previous
+            # The chain of warps of the last finished frame.
+            inputs.init = start_image(init_mode, pair, starts[-1], frame.content.astype(np.float32))
         starts.append(inputs.init)
         warped.append(inputs.warped)
         weights.append(inputs.weights)

@@ -167,10 +167,19 @@ def temporal_inputs(
         covered += pair.weights
     init = content
     if not frame.cut and 1 in frame.pairs and frame.position - 1 in history:
-        if init_mode == "prev-warped":
-            # Disoccluded pixels start from the content, not smeared pixels.
-            m = frame.pairs[1].start_weights()
-            init = m * warped[sorted(offsets).index(1)] + (1.0 - m) * content
-        elif init_mode == "prev":
-            init = history[frame.position - 1].astype(np.float32)
+        init = start_image(init_mode, frame.pairs[1], history[frame.position - 1], content,
+                           warped=warped[sorted(offsets).index(1)])
     return TemporalInputs(warped, weights, init)
+
+
+def start_image(init_mode: str, pair: FlowPair, previous: np.ndarray, content: np.ndarray,
+                warped: np.ndarray | None = None) -> np.ndarray:
+    """Where a frame starts, given the previous frame's result (`warped`: it already moved along
+    the pair's flow): moved along the flow (prev-warped), as it is (prev), or the content."""
+    if init_mode == "prev-warped":
+        moved = warp(previous, pair.flow_bwd) if warped is None else warped
+        m = pair.start_weights()  # disoccluded pixels start from the content, not smeared pixels
+        return m * moved + (1.0 - m) * content
+    if init_mode == "prev":
+        return previous.astype(np.float32)
+    return content
