@@ -10,6 +10,8 @@ import cv2
 import numpy as np
 
 from vidstyle.encode import VideoWriter
+from vidstyle.images import write_image
+from vidstyle.workdir import frame_name
 
 NTSC = Fraction(30000, 1001)
 
@@ -43,4 +45,11 @@ def write_wav(path: Path, seconds: float, rate: int = 22050, silent: float = 0.0
         wav.setsampwidth(2)
         wav.setframerate(rate)
         wav.writeframes(tone.astype(np.int16).tobytes())
+    return path
+
+
+def write_frame(folder: Path, index: int, frame_rgb: np.ndarray) -> Path:
+    """Write frame `index` as folder/frame_NNNNNN.png, the name a run's frame output uses."""
+    path = Path(folder) / frame_name(index)
+    write_image(path, frame_rgb)
     return path

@@ -105,7 +105,7 @@ def test_quiet_image_run_prints_its_result_line_and_the_preview_ends_on_the_resu
 
 
 def test_info_on_a_folder_takes_its_rate_and_any_sizes(tmp_path, capsys):
-    from vidstyle.encode import write_frame
+    from clips import write_frame
 
     rng = np.random.default_rng(0)
     for i, (h, w) in enumerate([(24, 32), (32, 24)]):

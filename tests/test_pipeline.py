@@ -21,9 +21,10 @@ from vidstyle.flow import FlowPair
 from vidstyle.images import read_image
 from vidstyle.temporal import SourceFrame, temporal_inputs
 from vidstyle.ffmpeg import audio_duration
-from vidstyle.video import iter_frames, list_frames, probe
+from vidstyle.folders import list_frames
+from vidstyle.video import iter_frames, probe
 from vidstyle.workdir import MANIFEST
-from clips import NTSC, make_frames, write_clip, write_wav
+from clips import NTSC, make_frames, write_clip, write_frame, write_wav
 from conftest import smooth_image
 
 FAST = dict(weights="random", iterations=4, frame_iterations=2, tol=0.0)
@@ -155,7 +156,6 @@ def test_sound_starts_at_start_whatever_its_source(tmp_path, style_png, monkeypa
         monkeypatch.chdir(tmp_path)
         extra = {"audio": "./in.mp4"}
     elif given == "track for a folder":
-        from vidstyle.encode import write_frame
 
         source = tmp_path / "frames"
         source.mkdir()
@@ -179,7 +179,6 @@ def test_an_audio_track_without_sound_is_refused_before_work(tmp_path, style_png
 def test_frames_folder_in_and_out_with_every(tmp_path, style_png):
     folder = tmp_path / "frames"
     folder.mkdir()
-    from vidstyle.encode import write_frame
 
     for i, frame in enumerate(make_frames(7, 64, 48)):
         write_frame(folder, i, frame)
@@ -586,7 +585,6 @@ def test_independent_frames_are_stylised_as_images_without_flow(tmp_path, style_
 
 
 def test_independent_images_of_several_sizes_keep_their_own(tmp_path, style_png):
-    from vidstyle.encode import write_frame
 
     folder = tmp_path / "photos"
     folder.mkdir()
@@ -628,7 +626,6 @@ def test_prefetch_stops_at_once_when_the_consumer_stops():
 def test_images_of_several_sizes_each_get_the_style_at_their_size(tmp_path, style_png):
     # Both below --size, so each works at its own size, and the style is scaled to each as an
     # image run scales it: every output equals stylize_image of its image.
-    from vidstyle.encode import write_frame
 
     folder = tmp_path / "photos"
     folder.mkdir()

@@ -38,7 +38,8 @@ from vidstyle.cli import main
 from vidstyle.config import StyleOptions
 from vidstyle.errors import VidstyleError
 from vidstyle.images import IMAGE_SUFFIXES, read_image
-from vidstyle.video import iter_frames, list_frames, probe
+from vidstyle.folders import list_frames
+from vidstyle.video import iter_frames, probe
 from vidstyle.workdir import frame_name
 from vidstyle.workdir import LOCK, MANIFEST, WorkDir
 

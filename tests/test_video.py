@@ -14,19 +14,16 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from vidstyle.config import DEFAULT_CRF
-from vidstyle.encode import VideoWriter, check_crf, note_ignored_crf, write_frame
+from vidstyle.encode import VideoWriter
 from vidstyle.errors import IncompleteInputError, InputError, OutputError, UsageError
 from vidstyle.ffmpeg import as_fraction, audio_duration, ffmpeg_exe
-from vidstyle.video import (
-    iter_frames,
-    list_frames,
-    parse_time,
-    probe,
-)
-from vidstyle.timing import PacketSpan, first_showings, packet_span, steady_timing, timestamps_rate
+from vidstyle.folders import list_frames
+from vidstyle.formats import check_crf, note_ignored_crf
+from vidstyle.timing import PacketSpan, first_showings, packet_span, parse_time, steady_timing, timestamps_rate
+from vidstyle.video import iter_frames, probe
 from vidstyle.workdir import frame_name
 
-from clips import NTSC, make_frames, write_clip, write_wav
+from clips import NTSC, make_frames, write_clip, write_frame, write_wav
 
 
 @pytest.fixture(scope="module")
@@ -320,7 +317,7 @@ def test_as_fraction() -> None:
 
 
 def test_check_codec_tries_the_codec_in_the_container() -> None:
-    from vidstyle.encode import check_codec
+    from vidstyle.formats import check_codec
 
     check_codec("libx264", ".mp4")
     check_codec("mjpeg", ".avi")

@@ -9,11 +9,8 @@ from __future__ import annotations
 
 import logging
 import os
-import re
-import subprocess
 import tempfile
 from collections.abc import Generator
-from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
 from types import TracebackType
@@ -21,98 +18,14 @@ from types import TracebackType
 import imageio_ffmpeg
 import numpy as np
 
-from .config import CRF_MAX, DEFAULT_CRF
+from .config import DEFAULT_CRF
 from .errors import OutputError, UsageError
 from .ffmpeg import as_fraction, audio_duration, ffmpeg_exe, ffmpeg_path, run
-from .images import current_umask, remove_mkstemp_leftovers, write_image
+from .formats import FORMATS, check_crf, pix_fmt, quality_args
+from .images import current_umask, remove_mkstemp_leftovers
 from .signals import held
-from .workdir import frame_name
 
 log = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True)
-class _Format:
-    codec: str
-    audio_codec: str | None  # None: the container has no sound
-    extra: tuple[str, ...] = ()
-
-
-# AVI gets MJPEG and PCM sound: H.264 with B-frames and AAC are poorly supported in that container, and
-# MP3 put the picture one frame late (its encoder delay shifts both streams, and AVI stamps frames by
-# index) and its sound 23 ms late (AVI cannot say the delay).
-# GIF: one 256-colour palette made from the whole clip (palettegen), ordered dithering, looping.
-_GIF_PALETTE = "split[a][b];[a]palettegen=stats_mode=diff[p];[b][p]paletteuse=dither=bayer:bayer_scale=3"
-FORMATS: dict[str, _Format] = {
-    ".mp4": _Format("libx264", "aac", ("-movflags", "+faststart")),
-    ".mov": _Format("libx264", "aac", ("-movflags", "+faststart")),
-    ".mkv": _Format("libx264", "aac"),
-    ".avi": _Format("mjpeg", "pcm_s16le"),
-    ".webm": _Format("libvpx-vp9", "libopus"),
-    ".gif": _Format("gif", None, ("-vf", _GIF_PALETTE, "-loop", "0")),
-}
-
-
-def video_encoders() -> set[str]:
-    """The video encoders the bundled ffmpeg has (`ffmpeg -encoders`: flags, then the name)."""
-    try:
-        listing = run([ffmpeg_exe(), "-hide_banner", "-encoders"], timeout=60).stdout.decode(errors="replace")
-    except (OSError, subprocess.TimeoutExpired) as exc:
-        raise OutputError(f"cannot run ffmpeg: {exc}") from None
-    table = listing.split("------", 1)[-1].splitlines()
-    return {fields[1] for fields in map(str.split, table) if len(fields) > 1 and fields[0].startswith("V")}
-
-
-def check_codec(codec: str, suffix: str = ".mp4") -> None:
-    """Refuse, before any frame is optimised, a --codec this ffmpeg cannot encode video with, or
-    cannot put in a `suffix` file (gif or rawvideo in .mp4): a two-frame trial run, as VideoWriter
-    would encode, answers the second."""
-    encoders = video_encoders()
-    if encoders and codec not in encoders:
-        known = ", ".join(c for c in ("libx264", "libx265", "libvpx-vp9", "mjpeg", "gif") if c in encoders)
-        raise UsageError(f"--codec {codec}: not a video encoder of this ffmpeg (try {known}; "
-                         "'ffmpeg -encoders' lists them)")
-    extra = FORMATS[suffix].extra if suffix in FORMATS else ()
-    with tempfile.TemporaryDirectory(prefix="vidstyle-codec-") as folder:
-        trial = Path(folder) / f"trial{suffix}"
-        try:
-            done = run(
-                [ffmpeg_exe(), "-v", "error", "-f", "lavfi", "-i", "color=c=gray:s=32x32:r=10:d=0.2",
-                 "-c:v", codec, *_quality_args(codec, DEFAULT_CRF), "-pix_fmt", _pix_fmt(codec), *extra, "-y", str(trial)],
-                timeout=60)
-        except (OSError, subprocess.TimeoutExpired) as exc:
-            raise OutputError(f"cannot run ffmpeg: {exc}") from None
-        if done.returncode != 0 or not trial.exists() or trial.stat().st_size == 0:
-            first = (done.stderr.decode(errors="replace").strip().splitlines() or ["no output"])[0]  # the cause; the last: "nothing written"
-            reason = re.sub(r"^\[[^\]]*\]\s*", "", first)  # without ffmpeg's "[mp4 @ 0x55…]"
-            raise UsageError(f"--codec {codec}: ffmpeg cannot write it into a {suffix} file ({reason})")
-
-
-def check_crf(codec: str, crf: int) -> None:
-    """Refuse a --crf beyond the codec's scale (before any frame is optimised, when planning)."""
-    if codec in CRF_MAX and not 0 <= crf <= CRF_MAX[codec]:
-        raise UsageError(f"--crf: {codec}'s scale is 0..{CRF_MAX[codec]}, got {crf}")
-
-
-def note_ignored_crf(codec: str, crf: int) -> None:
-    """Say that a codec without a scale (mjpeg, gif) ignores a --crf other than the default."""
-    if codec not in CRF_MAX and crf != DEFAULT_CRF:
-        log.warning("--crf %d is ignored: %s has no constant-quality scale", crf, codec)
-
-
-def _quality_args(codec: str, crf: int) -> list[str]:
-    if codec in ("libx264", "libx265"):
-        return ["-crf", str(crf)]
-    if codec == "mjpeg":
-        return ["-q:v", "3"]  # crf has no meaning here; 2-4 is visually lossless
-    if codec == "libvpx-vp9":
-        return ["-crf", str(crf), "-b:v", "0", "-row-mt", "1"]  # constant quality (VP9's scale is 0-63)
-    return []
-
-
-def _pix_fmt(codec: str) -> str:
-    """4:2:0 for players' sake; JPEG-based codecs want the full-range variant, GIF a palette."""
-    return {"mjpeg": "yuvj420p", "gif": "pal8"}.get(codec, "yuv420p")
 
 
 def _even(frame: np.ndarray) -> np.ndarray:
@@ -186,7 +99,7 @@ class VideoWriter:
 
     def _pads(self) -> bool:
         """Odd sizes are padded to even: 4:2:0 needs them; a GIF's palette does not."""
-        return _pix_fmt(self.codec).endswith("420p")
+        return pix_fmt(self.codec).endswith("420p")
 
     def _start(self, width: int, height: int) -> Generator[None, bytes | np.ndarray | None, None]:
         out_w, out_h = (width + width % 2, height + height % 2) if self._pads() else (width, height)
@@ -195,9 +108,9 @@ class VideoWriter:
                      self.path, width, height, out_w, out_h)
         temp = self._temp("video")
         encoder = imageio_ffmpeg.write_frames(
-            str(temp), (out_w, out_h), fps=self.fps, codec=self.codec, pix_fmt_out=_pix_fmt(self.codec),
+            str(temp), (out_w, out_h), fps=self.fps, codec=self.codec, pix_fmt_out=pix_fmt(self.codec),
             quality=None, macro_block_size=1, ffmpeg_log_level="error",
-            output_params=[*_quality_args(self.codec, self.crf), *self.format.extra],
+            output_params=[*quality_args(self.codec, self.crf), *self.format.extra],
         )
         with held():  # ffmpeg is forked here (see ffmpeg.run); kept before a held signal is raised
             encoder.send(None)  # run up to the first `yield`; only a started encoder is kept
@@ -309,10 +222,3 @@ class VideoWriter:
         log.info("%s: sound from %s (%.2f s from %.2f s) muxed in", self.path, self.audio_from,
                  float(length), self.audio_start)
         return out
-
-
-def write_frame(folder: str | os.PathLike, index: int, frame_rgb: np.ndarray) -> Path:
-    """Write frame `index` as folder/frame_NNNNNN.png (atomically) and return its path."""
-    path = Path(folder) / frame_name(index)
-    write_image(path, frame_rgb)
-    return path

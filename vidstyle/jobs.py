@@ -13,15 +13,16 @@ from pathlib import Path
 import numpy as np
 
 from .config import DEFAULT_CRF, StyleOptions, VideoOptions
-from .encode import FORMATS, check_codec, check_crf, note_ignored_crf
 from .errors import OutputError, UsageError
 from .ffmpeg import audio_duration
+from .folders import folder_sizes, list_frames
+from .formats import FORMATS, check_codec, check_crf, note_ignored_crf
 from .images import IMAGE_SUFFIXES
 from .prepare import ImageLike, as_rgb, blend_weights, check_styles_at, checked_size
 from .report import config_dict
 from .sidefiles import check_parent
 from .source import open_source, reader_timing
-from .video import VIDEO_SUFFIXES, FrameReader, StreamInfo, folder_sizes, list_frames
+from .video import VIDEO_SUFFIXES, FrameReader, StreamInfo
 from .workdir import MANIFEST, WorkDir, plain_names
 
 log = logging.getLogger(__name__)

@@ -14,8 +14,8 @@ import numpy as np
 from .config import FOLDER_FPS, VideoOptions
 from .errors import UsageError
 from .ffmpeg import as_fraction
-from .timing import first_showings, steady_timing
-from .video import FrameReader, frame_times, parse_time, probe
+from .timing import first_showings, parse_time, steady_timing
+from .video import FrameReader, frame_times, probe
 
 
 def _named(option: str, parse, *args):

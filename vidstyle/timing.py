@@ -1,11 +1,12 @@
-"""Frame timing from timestamps: a video's rate from its packets' times, and a variable-rate range
-played at a steady rate with each frame shown from its own time.
+"""Frame timing from timestamps: a video's rate from its packets' times, a variable-rate range
+played at a steady rate with each frame shown from its own time, and --start/--end as frames.
 
 Pure functions of timestamps; asking ffmpeg and OpenCV for them is video.py's work.
 """
 
 from __future__ import annotations
 
+import bisect
 import itertools
 import math
 import re
@@ -15,7 +16,8 @@ from typing import NamedTuple
 
 import numpy as np
 
-from .ffmpeg import snap_rate
+from .errors import UsageError
+from .ffmpeg import as_fraction, snap_rate
 
 NO_PTS = -(2**63)  # AV_NOPTS_VALUE: a packet without a timestamp
 # The rates cameras, editors and screen recorders use: a steady rate measured from timestamps is
@@ -144,3 +146,44 @@ def first_showings(repeats: Sequence[int]) -> list[int]:
     times have none)."""
     starts = [0, *itertools.accumulate(repeats)]
     return [k for k, n in zip(starts, repeats) if n]
+
+
+_TIMECODE = re.compile(r"^(?:(\d+):)?(\d{1,2}):(\d{1,2}(?:\.\d*)?)$")
+
+
+def parse_time(text: str | int, fps: Fraction | float, times: Sequence[float] | None = None) -> int:
+    """A frame index from '120' or 120 (frame), '12.5s' (seconds) or '[hh:]mm:ss[.s]' (timecode,
+    decimal seconds). A time gives the frame on screen then: by `times` (each frame's start, for a
+    variable rate) when given, else by the rate."""
+    seconds = parse_seconds(text)
+    if seconds is None:
+        return int(str(text).strip())
+    if times:
+        last = times[-1] + (times[-1] - times[-2] if len(times) > 1 else float(1 / as_fraction(fps)))
+        if seconds >= last:  # past the last frame's end, as floor(t · rate) is for a constant rate
+            return len(times)
+        return max(0, bisect.bisect_right(times, float(seconds) + 1e-6) - 1)
+    # The frame on screen at time t is the one that started at or before t.
+    return math.floor(seconds * as_fraction(fps))
+
+
+def parse_seconds(text: str | int) -> Fraction | None:
+    """The seconds of a time ('12.5s', '01:02.5'), or None for a frame index ('120', 120)."""
+    if isinstance(text, bool) or not isinstance(text, (str, int)):
+        raise UsageError(f"time {text!r}: expected a frame index (120), seconds ('12.5s') or a timecode ('01:02.5')")
+    raw = str(text).strip().lower()
+    if raw.startswith("-"):
+        raise UsageError(f"time {text!r} is negative")
+    if re.fullmatch(r"\d+", raw):
+        return None
+    if re.fullmatch(r"(\d+(\.\d*)?|\.\d+)s", raw):
+        seconds = Fraction(raw[:-1])
+    elif match := _TIMECODE.match(raw):
+        hours, minutes, secs = match.groups()
+        if Fraction(secs) >= 60 or (hours is not None and int(minutes) >= 60):
+            raise UsageError(f"time {text!r}: minutes and seconds must be below 60")
+        seconds = int(hours or 0) * 3600 + int(minutes) * 60 + Fraction(secs)
+    else:
+        raise UsageError(f"time {text!r}: expected a frame index (120), seconds (12.5s) "
+                         "or a timecode (01:02.5, 00:01:02.5)")
+    return seconds

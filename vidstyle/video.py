@@ -8,13 +8,11 @@ estimates it from the duration for mkv/avi). Encoding lives in `encode.py`.
 
 from __future__ import annotations
 
-import bisect
 import logging
-import math
 import os
 import re
 import subprocess
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
@@ -25,6 +23,7 @@ import numpy as np
 from .config import FOLDER_FPS
 from .errors import IncompleteInputError, InputError, UsageError
 from .ffmpeg import as_fraction, ffmpeg_exe, ffmpeg_path, rotation_of, run, snap_rate, stream_rate
+from .folders import folder_sizes, list_frames
 from .images import IMAGE_SUFFIXES, read_image
 from .timing import gif_rate, packet_span, timestamps_rate
 
@@ -35,7 +34,6 @@ log = logging.getLogger(__name__)
 # Read when OpenCV first opens a video, so setting it here, before any capture, is in time.
 os.environ.setdefault("OPENCV_FFMPEG_LOGLEVEL", "-8")  # AV_LOG_QUIET
 
-DEFAULT_FOLDER_FPS = FOLDER_FPS
 # Video containers, some of which OpenCV's image reader also claims (an animated GIF): inputs
 # with these suffixes are always decoded as videos, and outputs with them are never frame folders.
 VIDEO_SUFFIXES = (".mp4", ".mov", ".mkv", ".avi", ".webm", ".m4v", ".mpg", ".mpeg", ".gif", ".ts", ".mts",
@@ -80,7 +78,7 @@ def _to_rgb(bgr: np.ndarray, rotate_by: int) -> np.ndarray:
     return cv2.rotate(rgb, _ROTATE[rotate_by]) if rotate_by in _ROTATE else rgb
 
 
-def probe(path: str | os.PathLike, *, fps: Fraction | float = DEFAULT_FOLDER_FPS,
+def probe(path: str | os.PathLike, *, fps: Fraction | float = FOLDER_FPS,
           one_size: bool = True) -> StreamInfo:
     """Describe a video file or a frame folder (`fps` is used for folders only; `one_size=False`
     accepts a folder of images of several sizes)."""
@@ -170,52 +168,6 @@ def _probe_video(path: Path) -> StreamInfo:
     height, width = first.shape[:2]
     return StreamInfo(path, width, height, fps, count, float(count / fps), audio is not None,
                       audio.group(1) if audio else None, rotation, variable, False, video_start=video_start)
-
-
-def _natural_key(path: Path) -> tuple:
-    """frame2 before frame10: digit runs compare as numbers (split alternates str, int)."""
-    parts = re.split(r"(\d+)", path.name.lower())
-    return tuple(int(p) if i % 2 else p for i, p in enumerate(parts)), path.name
-
-
-def _image_size(path: Path) -> tuple[int, int]:
-    """(width, height) from the header when Pillow can read it, else by decoding."""
-    try:
-        from PIL import Image  # installed with imageio; only the header is read
-
-        with Image.open(path) as img:
-            return img.size
-    except Exception:  # noqa: BLE001 - any failure: fall back to a full decode
-        height, width = read_image(path).shape[:2]
-        return width, height
-
-
-def folder_sizes(folder: str | os.PathLike) -> dict[str, tuple[int, int]]:
-    """(width, height) of each image of a folder, in natural order, from the headers."""
-    return {str(frame): _image_size(frame) for frame in list_frames(folder, one_size=False)}
-
-
-def list_frames(folder: str | os.PathLike, *, one_size: bool = True) -> list[Path]:
-    """The images of a frame folder in natural order; all of one size unless `one_size` is False."""
-    folder = Path(folder)
-    if not folder.is_dir():
-        raise InputError(f"{folder}: not a folder")
-    frames = sorted(
-        (p for p in folder.iterdir()
-         if p.suffix.lower() in IMAGE_SUFFIXES and not p.name.startswith(".") and p.is_file()),
-        key=_natural_key,
-    )
-    if not frames:
-        raise InputError(f"{folder}: no images ({', '.join(IMAGE_SUFFIXES)}) in this folder")
-    size = _image_size(frames[0])
-    for frame in frames[1:] if one_size else ():
-        other = _image_size(frame)
-        if other != size:
-            raise InputError(
-                f"{frame}: size {other[0]}x{other[1]} differs from {size[0]}x{size[1]} of {frames[0].name} "
-                "(a clip's frames share one size; --independent takes images of any size)"
-            )
-    return frames
 
 
 class FrameReader:
@@ -308,47 +260,6 @@ def iter_frames(path: str | os.PathLike, *, start: int = 0, end: int | None = No
                 every: int = 1, info: StreamInfo | None = None) -> FrameReader:
     """Frames of a video or frame folder as a `FrameReader` (iterate it; then `check_complete()`)."""
     return FrameReader(path, start=start, end=end, every=every, info=info)
-
-
-_TIMECODE = re.compile(r"^(?:(\d+):)?(\d{1,2}):(\d{1,2}(?:\.\d*)?)$")
-
-
-def parse_time(text: str | int, fps: Fraction | float, times: Sequence[float] | None = None) -> int:
-    """A frame index from '120' or 120 (frame), '12.5s' (seconds) or '[hh:]mm:ss[.s]' (timecode,
-    decimal seconds). A time gives the frame on screen then: by `times` (each frame's start, for a
-    variable rate) when given, else by the rate."""
-    seconds = parse_seconds(text)
-    if seconds is None:
-        return int(str(text).strip())
-    if times:
-        last = times[-1] + (times[-1] - times[-2] if len(times) > 1 else float(1 / as_fraction(fps)))
-        if seconds >= last:  # past the last frame's end, as floor(t · rate) is for a constant rate
-            return len(times)
-        return max(0, bisect.bisect_right(times, float(seconds) + 1e-6) - 1)
-    # The frame on screen at time t is the one that started at or before t.
-    return math.floor(seconds * as_fraction(fps))
-
-
-def parse_seconds(text: str | int) -> Fraction | None:
-    """The seconds of a time ('12.5s', '01:02.5'), or None for a frame index ('120', 120)."""
-    if isinstance(text, bool) or not isinstance(text, (str, int)):
-        raise UsageError(f"time {text!r}: expected a frame index (120), seconds ('12.5s') or a timecode ('01:02.5')")
-    raw = str(text).strip().lower()
-    if raw.startswith("-"):
-        raise UsageError(f"time {text!r} is negative")
-    if re.fullmatch(r"\d+", raw):
-        return None
-    if re.fullmatch(r"(\d+(\.\d*)?|\.\d+)s", raw):
-        seconds = Fraction(raw[:-1])
-    elif match := _TIMECODE.match(raw):
-        hours, minutes, secs = match.groups()
-        if Fraction(secs) >= 60 or (hours is not None and int(minutes) >= 60):
-            raise UsageError(f"time {text!r}: minutes and seconds must be below 60")
-        seconds = int(hours or 0) * 3600 + int(minutes) * 60 + Fraction(secs)
-    else:
-        raise UsageError(f"time {text!r}: expected a frame index (120), seconds (12.5s) "
-                         "or a timecode (01:02.5, 00:01:02.5)")
-    return seconds
 
 
 def frame_times(path: str | os.PathLike) -> list[float]:
