@@ -134,10 +134,6 @@ def test_sound_starts_at_start_whatever_its_source(tmp_path, style_png, monkeypa
         def __init__(self, path, fps, **kwargs):
             seen.update(kwargs)
 
-        @staticmethod
-        def remove_leftovers(path):
-            pass
-
         def write(self, frame):
             pass
 
@@ -150,7 +146,7 @@ def test_sound_starts_at_start_whatever_its_source(tmp_path, style_png, monkeypa
         def abort(self):
             pass
 
-    monkeypatch.setattr("vidstyle.pipeline.VideoWriter", Writer)
+    monkeypatch.setattr("vidstyle.finish.VideoWriter", Writer)
     source, extra = clip, {}
     if given == "same file spelt otherwise":
         monkeypatch.chdir(tmp_path)

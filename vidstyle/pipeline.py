@@ -16,25 +16,24 @@ from pathlib import Path
 
 import numpy as np
 
-from . import backend
 from .config import StyleOptions, VideoOptions
 from .device import resolve_precision
 from .encode import VideoWriter
 from .errors import IncompleteInputError, Interrupted
-from .images import remove_stale_temps, resize
-from .jobs import Job, check_sizes, check_styles, plan, run_folders, style_name
+from .finish import video_report, warp_errors, write_output
+from .images import remove_stale_temps
+from .jobs import Job, check_sizes, check_styles, plan, run_folders
 from .optimize import Engine
 from .prepare import ImageLike, as_list, blend_weights, get_engine, prepare_styles, working_size
 from .preview import Preview
-from .report import REPORT_VERSION, config_dict, frame_entries, plot_losses, write_report
+from .report import frame_entries, plot_losses, write_report
 from .sequence import Progress, StyleAt, stylize_sequence
 from .sidefiles import check_side_files
 from .signals import stop_once
 from .source import open_source
-from .stability import warp_error
 from .temporal import prefetch, source_frames
 from .video import StreamInfo
-from .workdir import ENTRIES, WorkDir
+from .workdir import WorkDir
 
 log = logging.getLogger(__name__)
 
@@ -66,11 +65,11 @@ def iter_stylized_frames(input: str | os.PathLike, styles: ImageLike | Sequence[
     reader = open_source(Path(input), video)
     style_rgb = check_styles(as_list(styles), style)
     size = check_sizes(reader.info, style_rgb, style)
-    engine, grams = _prepare(style_rgb, style, size)
+    engine, style_at = _prepare(style_rgb, style, size)
     frames = prefetch(source_frames(reader, size, video.long_term, video.flow, video.scene_cut,
                                     independent=video.independent, fit=_fit(reader.info, style)))
     preview = Preview(video.preview, video.preview_window, video.preview_every)
-    for out, _ in stylize_sequence(frames, engine, grams, style, video, {}, None, None, preview):
+    for out, _ in stylize_sequence(frames, engine, style_at, style, video, {}, None, None, preview):
         yield out.source_index, out.image
     reader.check_complete()
 
@@ -104,7 +103,7 @@ def stylize_video(
                      [input, output, *paths], run_folders(Path(input), Path(output)))
     job = plan(Path(input), Path(output), style_list, style, video)
     # The network before the work folder: a weights error leaves nothing behind.
-    engine, grams = _prepare(job.style_rgb, style, job.size)
+    engine, style_at = _prepare(job.style_rgb, style, job.size)
     job.work.lock()
     undo_stops = stop_once()
     try:
@@ -117,13 +116,13 @@ def stylize_video(
         for side in (report_path, plot_path, video.preview):
             if side:
                 remove_stale_temps(side)
-        return _run(job, style_list, engine, grams, style, video, progress, report_path, plot_path, started)
+        return _run(job, style_list, engine, style_at, style, video, progress, report_path, plot_path, started)
     finally:
         undo_stops()
         job.work.unlock()
 
 
-def _run(job: Job, styles: Sequence[ImageLike], engine: Engine, grams: StyleAt, style: StyleOptions, video: VideoOptions,
+def _run(job: Job, styles: Sequence[ImageLike], engine: Engine, style_at: StyleAt, style: StyleOptions, video: VideoOptions,
          progress: Progress | None, report_path: str | os.PathLike | None, plot_path: str | os.PathLike | None,
          started: float) -> dict:
     work = job.work
@@ -135,7 +134,7 @@ def _run(job: Job, styles: Sequence[ImageLike], engine: Engine, grams: StyleAt, 
     if progress:
         progress.begin(total, done)
     try:
-        entries, busy = _stylize_frames(job, engine, grams, style, video, manifest, done, progress)
+        entries, busy = _stylize_frames(job, engine, style_at, style, video, manifest, done, progress)
     except KeyboardInterrupt:
         _add_stopped_time(work, manifest, started)
         raise Interrupted(f"stopped after {work.finished()} of {total} frames, kept in {work.folder}; "
@@ -146,11 +145,11 @@ def _run(job: Job, styles: Sequence[ImageLike], engine: Engine, grams: StyleAt, 
     pending = None
     try:
         tick = time.perf_counter()
-        warp = _warp_errors(job, video, count)
+        warp = warp_errors(job, video, count)
         measuring = time.perf_counter() - tick
-        pending = _write_output(job, video, count)
+        pending = write_output(job, video, count)
         wall = time.perf_counter() - started - measuring  # the job's time; E_warp is a measurement of it
-        report = _report(job, styles, style, video, manifest["state"], entries, busy, wall, warp)
+        report = video_report(job, styles, style, video, manifest["state"], entries, busy, wall, warp)
         if report_path:
             write_report(report_path, report)
         if plot_path:
@@ -200,7 +199,7 @@ def _resume_point(work: WorkDir, manifest: dict, batch: int) -> int:
     return done
 
 
-def _stylize_frames(job: Job, engine: Engine, grams: StyleAt, style: StyleOptions, video: VideoOptions,
+def _stylize_frames(job: Job, engine: Engine, style_at: StyleAt, style: StyleOptions, video: VideoOptions,
                     manifest: dict, done: int, progress: Progress | None) -> tuple[list[dict], float]:
     """Optimise the frames from `done` on, saving each as it is finished; returns the report entries
     of all frames (the earlier runs' too) and the seconds spent inside the compiled steps."""
@@ -212,7 +211,7 @@ def _stylize_frames(job: Job, engine: Engine, grams: StyleAt, style: StyleOption
     frames = prefetch(source_frames(job.reader, job.size, video.long_term, video.flow, video.scene_cut, done,
                                     video.independent, _fit(job.info, style)))
     busy = 0.0
-    for out, delta in stylize_sequence(frames, engine, grams, style, video, history,
+    for out, delta in stylize_sequence(frames, engine, style_at, style, video, history,
                                        state.get("delta"), progress, preview):
         if delta is not None and state.get("delta") != delta:
             state["delta"] = delta  # recorded before the frame, so a resumed run reuses it
@@ -237,90 +236,3 @@ def _stylize_frames(job: Job, engine: Engine, grams: StyleAt, style: StyleOption
         if progress:
             progress.frame_done(out.position, out.seconds)
     return entries, busy
-
-
-def _report(job: Job, styles: Sequence[ImageLike], style: StyleOptions, video: VideoOptions, state: dict,
-            entries: list[dict], busy: float, wall: float, warp: dict) -> dict:
-    """The run's report (docs/REPORT.md)."""
-    return {
-        "version": REPORT_VERSION,
-        "input": str(job.info.path),
-        "output": str(job.output),
-        "size": list(job.size),
-        "weights": style.weights,
-        "backend": backend.name(),
-        "config": config_dict(style) | config_dict(video) | {"style": [style_name(s) for s in styles]},
-        "frames": entries,
-        "fps": str(job.fps_out),
-        "temporal_delta": state.get("delta"),
-        "seconds": wall,  # this run's; with the interrupted runs before it:
-        "seconds_all_runs": wall + state.get("seconds_before", 0.0),
-        "busy": busy / wall if wall else None,
-        "warp_error": warp,
-    }
-
-
-class PendingOutput:
-    """An output written but not yet in place: commit() puts it there (a rename, or the manifest
-    that marks a folder complete); abort() removes what commit() would have placed."""
-
-    def __init__(self, commit: Callable[[], object] = lambda: None, abort: Callable[[], object] = lambda: None):
-        self.commit, self.abort = commit, abort
-
-
-def _write_output(job: Job, video: VideoOptions, count: int) -> PendingOutput:
-    """Write the output (video, or frames at the original size) up to its last step."""
-    original = (job.info.width, job.info.height)
-    frames = (job.work.load(p) for p in range(count))
-    if video.output_size == "original" and job.info.mixed_sizes:
-        sources = (f for _, f in job.reader)  # each image back to its own size
-        frames = (resize(f, s.shape[1], s.shape[0]) for f, s in zip(frames, sources))
-    elif video.output_size == "original":
-        frames = (resize(f, *original) for f in frames)
-    if job.to_video:
-        shown = count
-        if job.repeats is not None:  # a variable-rate input, at a steady rate: each frame from its own time
-            frames = (frame for frame, n in zip(frames, job.repeats) for _ in range(n))
-            shown = sum(job.repeats[:count])
-        writer = VideoWriter(job.output, job.fps_out, codec=video.codec, crf=video.crf, audio_from=job.audio_from,
-                             audio_start=job.audio_start, audio_duration=float(shown / job.fps_out))
-        try:
-            for frame in frames:
-                writer.write(frame)
-            writer.finish()  # the video is complete in a temporary file beside the output
-        except BaseException:
-            writer.abort()
-            raise
-        return PendingOutput(writer.commit, writer.abort)
-    if video.output_size == "original":
-        job.output.mkdir(exist_ok=True)
-        out = WorkDir(job.output, job.names)
-        out.clear()  # an earlier run's frames (plan() required --overwrite for them)
-        (job.output / ENTRIES).unlink(missing_ok=True)
-        # The manifest, as a working-size output folder has, says which files are ours to replace,
-        # and while it says "writing", a rerun rewrites them (a stop here left some behind).
-        manifest = {"version": 1, "settings": job.settings, "state": {"writing": True}, "names": job.names}
-        out.write_manifest(manifest)
-        for position, frame in enumerate(frames):
-            out.save(position, frame)
-        return PendingOutput(lambda: out.write_manifest(manifest | {"state": {"complete": True}}))
-    return PendingOutput()  # working-size frames: the work folder is the output
-
-
-def _warp_errors(job: Job, video: VideoOptions, count: int) -> dict:
-    """E_warp (METHOD.md 5) of the output and of the original frames at the working size."""
-    if job.info.mixed_sizes:  # unrelated images: no flow between them
-        nan = float("nan")
-        return {"output": nan, "original": nan, "pairs": [], "original_pairs": [],
-                "skipped": "images of several sizes"}
-    def originals():
-        for k, (_, frame) in enumerate(job.reader):
-            if k >= count:
-                return
-            yield resize(frame, *job.size)
-
-    out = (job.work.load(p) for p in range(count))
-    # The pairs the run treated as cuts (--scene-cut) are the ones left out.
-    value, pairs = warp_error(out, originals(), video.flow, video.scene_cut)
-    floor, floor_pairs = warp_error(originals(), originals(), video.flow, video.scene_cut)
-    return {"output": value, "original": floor, "pairs": pairs, "original_pairs": floor_pairs}
