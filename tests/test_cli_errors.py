@@ -577,8 +577,8 @@ def test_output_folder_read_only(capsys, tmp_path, folder, style, no_network, ta
 def test_not_enough_disk_for_the_work_folder(capsys, tmp_path, folder, style, no_network, monkeypatch):
     with tmpfs(tmp_path / "small", "4m") as mounted:
         if not mounted:  # simulate: the check asks shutil.disk_usage
-            real = vidstyle.jobs.shutil.disk_usage
-            monkeypatch.setattr(vidstyle.jobs.shutil, "disk_usage",
+            real = vidstyle.outputs.shutil.disk_usage
+            monkeypatch.setattr(vidstyle.outputs.shutil, "disk_usage",
                                 lambda p: real(p)._replace(free=4 << 20))
             (tmp_path / "small").mkdir(exist_ok=True)
         out = tmp_path / "small" / "out.mp4"

@@ -121,7 +121,7 @@ def test_crf_follows_the_codecs_scale(tmp_path: Path, caplog: pytest.LogCaptureF
     assert "--crf 30 is ignored: gif has no constant-quality scale" in caplog.text
     caplog.clear()
     from vidstyle.config import VideoOptions
-    from vidstyle.jobs import note_unencoded
+    from vidstyle.outputs import note_unencoded
 
     with caplog.at_level(logging.WARNING, logger="vidstyle"):
         note_unencoded(VideoOptions())

@@ -82,7 +82,7 @@ def _stylize(args: argparse.Namespace) -> int:
     is_video = is_video_input(source)
     options = style_options(args, is_video)
     video = video_options(args)  # values checked for images too: a typo is an error, not ignored
-    from .jobs import run_folders
+    from .outputs import run_folders
 
     check_side_files({"--preview": args.preview, "--report": args.report, "--plot": args.plot},
                      [source, output, *args.style], run_folders(source, output) if is_video else [])

@@ -22,7 +22,8 @@ from .encode import VideoWriter
 from .errors import IncompleteInputError, Interrupted
 from .finish import video_report, warp_errors, write_output
 from .images import remove_stale_temps
-from .jobs import Job, check_sizes, check_styles, plan, run_folders
+from .jobs import Job, check_sizes, check_styles, plan
+from .outputs import run_folders
 from .optimize import Engine
 from .prepare import ImageLike, as_list, blend_weights, get_engine, prepare_styles, working_size
 from .preview import Preview
