@@ -117,7 +117,7 @@ def _add_style_options(p: argparse.ArgumentParser) -> None:
                      help="comma-separated per-layer weights, normalised to sum 1 (default: equal)")
     net.add_argument("--precision", choices=("auto", "float32", "mixed"), default=d("precision"),
                      help="mixed: bfloat16 convolutions, float32 Grams, losses and image; auto (default): "
-                          "mixed with Adam on a CPU with bfloat16 instructions, else float32")
+                          "mixed with Adam under TensorFlow on a CPU with bfloat16 instructions, else float32")
     obj = p.add_argument_group("objective (METHOD.md section 3)")
     obj.add_argument("--content-weight", type=float, default=d("content_weight"), help="α")
     obj.add_argument("--style-weight", type=float, default=d("style_weight"), help="β")
