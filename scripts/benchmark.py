@@ -387,9 +387,9 @@ def time_breakdown(engine, content, targets, size: int, plan: dict) -> dict:
     m, v, t = ops.zeros_like(x), ops.zeros_like(x), ops.convert_to_tensor(0.0)
     hyper = ops.convert_to_tensor(np.array([6.0, 0.9, 0.999, 1e-8], np.float32))
     calls = {
-        "forward": (lambda: backend.to_numpy(engine._evaluate(x, engine.params, *args)), 0.5),
-        "gradient": (lambda: backend.to_numpy(engine._gradient(x, engine.params, *args)[2]), 1.0),
-        "adam_step": (lambda: backend.to_numpy(engine._adam(x, m, v, t, hyper, engine.params, *args)[4]), 1.0),
+        "forward": (lambda: backend.to_numpy(engine.compiled_terms(x, engine.params, *args)), 0.5),
+        "gradient": (lambda: backend.to_numpy(engine.compiled_gradient(x, engine.params, *args)[2]), 1.0),
+        "adam_step": (lambda: backend.to_numpy(engine.compiled_adam(x, m, v, t, hyper, engine.params, *args)[4]), 1.0),
     }
     out = {}
     fwd = conv_flop_per_pixel() * size * size
@@ -587,7 +587,7 @@ def run_curve(engine, x0, targets, options, iterations: int, quiet: float, stop_
 
     counts = [0]
     saved = {}
-    for name in ("_adam", "_gradient"):  # count compiled steps: Adam's updates, L-BFGS' evaluations
+    for name in ("compiled_adam", "compiled_gradient"):  # count compiled steps: Adam's updates, L-BFGS' evaluations
         fn = saved[name] = getattr(engine, name)
 
         def counted(*a, _fn=fn):
@@ -642,7 +642,7 @@ def first_reach(curve: dict, target: float) -> dict | None:
 
 def tol_limit(losses: list[float], upto: int) -> float:
     """Largest --tol that does not stop the run before iteration `upto` (vidstyle's should_stop rule)."""
-    from vidstyle.optimize import STOP_WINDOW
+    from vidstyle.config import STOP_WINDOW
 
     limit = math.inf
     for n in range(3 * STOP_WINDOW, min(upto, len(losses)) + 1):
@@ -653,7 +653,7 @@ def tol_limit(losses: list[float], upto: int) -> float:
 
 
 def stop_iteration(losses: list[float], tol: float) -> int | None:
-    from vidstyle.optimize import should_stop
+    from vidstyle.optimizers import should_stop
 
     for n in range(1, len(losses) + 1):
         if should_stop(losses[:n], tol):
@@ -679,7 +679,7 @@ def tutorial_crosscheck(engine, content, targets, steps: int) -> dict:
     args = targets.args()
 
     def total(x01):
-        return tf.reduce_sum(engine._evaluate(x01 * 255.0, engine.params, *args)[:, 4])
+        return tf.reduce_sum(engine.compiled_terms(x01 * 255.0, engine.params, *args)[:, 4])
 
     def step(x, m, v, t, keras_form: bool):
         with tf.GradientTape() as tape:

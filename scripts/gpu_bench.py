@@ -354,17 +354,17 @@ def lbfgs_rows(report: Report, clock: Clock, args, content, style) -> None:
             o = o.replace(optimizer="lbfgs")
             engine.optimize(x0, targets, 2, 0.0, None, o)
             calls = [0]
-            inner = engine._gradient  # counted for this row only, restored below
+            inner = engine.compiled_gradient  # counted for this row only, restored below
 
             def counting(*a, _inner=inner, _calls=calls):
                 _calls[0] += 1
                 return _inner(*a)
 
-            engine._gradient = counting
+            engine.compiled_gradient = counting
             try:
                 result = engine.optimize(x0, targets, args.iterations, 0.0, None, o)
             finally:
-                engine._gradient = inner
+                engine.compiled_gradient = inner
             iters = max(result.iterations, 1)
             per_eval = result.step_seconds / calls[0]
             note = "" if result.iterations == args.iterations else \

@@ -86,7 +86,7 @@ def square_samples(size: int):
 def curve(engine, x0, targets, iterations: int, options) -> dict:
     """Loss after each iteration, compiled-step calls (Adam updates or L-BFGS evaluations), seconds."""
     calls = [0]
-    saved = {name: getattr(engine, name) for name in ("_adam", "_gradient")}
+    saved = {name: getattr(engine, name) for name in ("compiled_adam", "compiled_gradient")}
     for name, fn in saved.items():
         def counted(*a, _fn=fn):
             calls[0] += 1
@@ -110,7 +110,8 @@ def curve(engine, x0, targets, iterations: int, options) -> dict:
 
 def optimizers(out: Report, quick: bool, clock) -> None:
     from vidstyle.config import StyleOptions
-    from vidstyle.optimize import Engine, should_stop
+    from vidstyle.optimize import Engine
+    from vidstyle.optimizers import should_stop
 
     size, n = (64, 60) if quick else (256, 1000)
     content, style = square_samples(size)

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Where each --tol would stop, replayed on recorded loss curves (no optimisation is run).
 
-`should_stop` (vidstyle/optimize.py) depends only on the curve of total losses, so a curve
+`should_stop` (vidstyle/optimizers.py) depends only on the curve of total losses, so a curve
 recorded without early stopping shows where any tolerance would have stopped it and what loss it
 would have ended at. Curves used (docs/DEFAULTS.md):
 - image: Adam lr 1 at 256², default objective, 1000 iterations (H200, docs/gpu_h200_bench.json);
@@ -26,7 +26,7 @@ TOLS = (1e-3, 3e-4, 1e-4, 3e-5, 1e-5, 3e-6, 1e-6)
 
 def stop_at(curve: list[float], tol: float, budget: int) -> int:
     """The iteration at which a run with this tol and budget ends (the optimiser's own rule)."""
-    from vidstyle.optimize import should_stop
+    from vidstyle.optimizers import should_stop
 
     for k in range(min(budget, len(curve) - 1) + 1):
         if should_stop(curve[: k + 1], tol):

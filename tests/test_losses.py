@@ -60,7 +60,7 @@ def test_adam_update_first_step_moves_each_pixel_by_lr_against_its_gradient():
     """Known answer: from m = v = 0 the bias-corrected step is lr·g/(|g| + ε), clipped to 0-255."""
     from keras import ops
 
-    from vidstyle.optimize import adam_update
+    from vidstyle.optimizers import adam_update
 
     x = np.array([[10.0, 100.0, 254.5]], np.float32)
     grad = np.array([[4.0, -0.5, -2.0]], np.float32)

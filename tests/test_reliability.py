@@ -142,7 +142,7 @@ def test_nan_once_is_retried_and_never_written(capsys, caplog, tmp_path, style, 
     folder = make_folder(tmp_path / "frames", 3)
     eng = engine(optimizer)
     calls, results = [0], []
-    name = "_adam" if optimizer == "adam" else "_gradient"
+    name = "compiled_adam" if optimizer == "adam" else "compiled_gradient"
     real_step, real_optimize = getattr(eng, name), eng.optimize
 
     def step(*args):
@@ -174,14 +174,14 @@ def test_nan_for_good_stops_with_a_message(capsys, tmp_path, style, monkeypatch)
     folder = make_folder(tmp_path / "frames", 3)
     eng = engine()
     calls = [0]
-    real_step = eng._adam
+    real_step = eng.compiled_adam
 
     def step(*args):
         calls[0] += 1
         x, m, v, t, terms = real_step(*args)
         return x, m, v, t, terms * float("nan") if calls[0] > 5 else terms  # frame 0 has 5 steps
 
-    monkeypatch.setattr(eng, "_adam", step)
+    monkeypatch.setattr(eng, "compiled_adam", step)
     out = tmp_path / "out"
     code, _, err = run_cli(capsys, folder, "-s", style, "-o", out, "--optimizer", "adam")
     line = assert_one_error_line(err)

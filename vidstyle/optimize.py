@@ -1,4 +1,4 @@
-"""The compiled objective and the optimisers (Adam on the pixels, L-BFGS-B) for a batch of frames.
+"""The compiled objective and steps for a batch of frames (the optimisers' loops are in optimizers.py).
 
 An ``Engine`` is built once per run: the network, the loss closure and the compiled steps. Targets
 (content features, style Grams, warped previous frames) are computed once per frame or run and
@@ -14,15 +14,12 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
-import scipy.optimize
 from keras import ops
 
 from . import backend
-from .backend import Tensor
-from .config import STOP_WINDOW, TOTAL, StyleOptions
+from .config import StyleOptions
 from .device import resolve_precision
 from .diffwarp import warp_taps
-from .errors import OptimizationError
 from .features import Extractor
 from .losses import (
     content_objective,
@@ -34,11 +31,9 @@ from .losses import (
     tv_objective,
     tv_report,
 )
+from .optimizers import adam, adam_update, lbfgs
 
 log = logging.getLogger(__name__)
-
-MAX_RETRIES = 3  # non-finite loss: retries from the last finite image with half the step
-
 
 @dataclass
 class Targets:
@@ -71,19 +66,6 @@ class Result:
 
 
 IterationCallback = Callable[[int, np.ndarray, object], None]  # (iteration, terms (B,5), image)
-
-
-def adam_update(x: Tensor, m: Tensor, v: Tensor, t: Tensor, grad: Tensor,
-                hyper: Tensor) -> tuple[Tensor, Tensor, Tensor, Tensor]:
-    """One Adam step on the pixels, kept in 0-255; `hyper` is (lr, β1, β2, ε) as a tensor, so a
-    changed value (--frame-lr) does not retrace the compiled step."""
-    lr, beta1, beta2, eps = hyper[0], hyper[1], hyper[2], hyper[3]
-    t = t + 1.0
-    m = beta1 * m + (1.0 - beta1) * grad
-    v = beta2 * v + (1.0 - beta2) * ops.square(grad)
-    m_hat = m / (1.0 - ops.power(beta1, t))
-    v_hat = v / (1.0 - ops.power(beta2, t))
-    return ops.clip(x - lr * m_hat / (ops.sqrt(v_hat) + eps), 0.0, 255.0), m, v, t
 
 
 class Engine:
@@ -138,9 +120,11 @@ class Engine:
             (_, terms), grad = value_and_grad(x, params, *targets)
             return (*adam_update(x, m, v, t, grad, hyper), terms)
 
-        self._evaluate = backend.compile_fn(evaluate, jit_compile)
-        self._gradient = backend.compile_fn(gradient, jit_compile)
-        self._adam = backend.compile_fn(adam, jit_compile)
+        # The compiled steps, called with (image tensor, self.params, *Targets.args()): the
+        # optimisers' loops (optimizers.py) and the benchmarks call them directly.
+        self.compiled_terms = backend.compile_fn(evaluate, jit_compile)
+        self.compiled_gradient = backend.compile_fn(gradient, jit_compile)
+        self.compiled_adam = backend.compile_fn(adam, jit_compile)
 
     # --- targets -------------------------------------------------------------------------------
 
@@ -199,12 +183,12 @@ class Engine:
     def evaluate(self, image_rgb: np.ndarray, targets: Targets) -> np.ndarray:
         """Terms (B, 5) of a batch of images, in TERMS order."""
         x = ops.convert_to_tensor(np.asarray(image_rgb, np.float32))
-        return backend.to_numpy(self._evaluate(x, self.params, *targets.args()))
+        return backend.to_numpy(self.compiled_terms(x, self.params, *targets.args()))
 
     def gradient(self, image_rgb: np.ndarray, targets: Targets) -> np.ndarray:
         """d total / d image, for tests and for calibrating the temporal weight."""
         x = ops.convert_to_tensor(np.asarray(image_rgb, np.float32))
-        return backend.to_numpy(self._gradient(x, self.params, *targets.args())[2])
+        return backend.to_numpy(self.compiled_gradient(x, self.params, *targets.args())[2])
 
     def optimize(
         self,
@@ -217,115 +201,8 @@ class Engine:
     ) -> Result:
         """Optimise from x0; ``options`` may change the optimiser settings (not the network)."""
         options = options or self.options
-        run = _lbfgs if options.optimizer == "lbfgs" else _adam
+        run = lbfgs if options.optimizer == "lbfgs" else adam
         start = time.perf_counter()
         x0 = np.asarray(x0, np.float32)
-        image, history, busy = run(self, options, x0, targets, iterations, tol, on_iteration)
-        history = np.stack(history)
-        return Result(image, history, len(history) - 1, time.perf_counter() - start, busy)
-
-
-def should_stop(totals: list[float], tol: float) -> bool:
-    """--tol: the best total loss improved by less than ``tol`` per iteration over STOP_WINDOW.
-
-    The best-so-far loss is used, and nothing stops before 3 windows, because Adam's loss often
-    rises for its first few steps.
-    """
-    if tol <= 0 or len(totals) < 3 * STOP_WINDOW:
-        return False
-    best_before, best_now = min(totals[:-STOP_WINDOW]), min(totals)
-    return (best_before - best_now) / (STOP_WINDOW * max(abs(best_now), 1e-30)) < tol
-
-
-def _adam(engine: Engine, o: StyleOptions, x0, targets, iterations, tol, on_iteration):
-    lr = o.lr
-    x = ops.convert_to_tensor(x0)
-    good_x, retries = x, 0
-    m, v, t = ops.zeros_like(x), ops.zeros_like(x), ops.convert_to_tensor(0.0)
-    history: list[np.ndarray] = []
-    totals: list[float] = []
-    busy = 0.0
-    k = 0
-    hyper = ops.convert_to_tensor(np.array([lr, o.beta1, o.beta2, o.eps], np.float32))
-    while k < iterations:
-        tick = time.perf_counter()
-        x_next, m, v, t, terms = engine._adam(x, m, v, t, hyper, engine.params, *targets.args())
-        terms = backend.to_numpy(terms)  # terms of x (before this update)
-        busy += time.perf_counter() - tick
-        if not np.all(np.isfinite(terms)):
-            retries += 1
-            if retries > MAX_RETRIES:
-                raise OptimizationError(f"non-finite loss at iteration {k} after {MAX_RETRIES} retries with smaller steps")
-            lr /= 2
-            hyper = ops.convert_to_tensor(np.array([lr, o.beta1, o.beta2, o.eps], np.float32))
-            log.warning("non-finite loss at iteration %d: retrying from the last finite image with lr %g", k, lr)
-            x, m, v, t = good_x, ops.zeros_like(x), ops.zeros_like(x), ops.convert_to_tensor(0.0)
-            continue
-        good_x = x
-        history.append(terms)
-        totals.append(float(terms[:, TOTAL].sum()))
-        if on_iteration:
-            on_iteration(k, terms, x)
-        if should_stop(totals, tol):
-            break
-        x, k = x_next, k + 1
-    else:
-        final = engine.evaluate(backend.to_numpy(x), targets)
-        if np.all(np.isfinite(final)):
-            history.append(final)
-            good_x = x
-            if on_iteration:
-                on_iteration(k, final, x)
-    return backend.to_numpy(good_x), history, busy
-
-
-def _lbfgs(engine: Engine, o: StyleOptions, x0, targets, iterations, tol, on_iteration):
-    shape = x0.shape
-    args = targets.args()
-    last: dict = {}
-    busy = [0.0]
-
-    def fun(flat: np.ndarray):
-        x = ops.convert_to_tensor(flat.reshape(shape).astype(np.float32))
-        tick = time.perf_counter()
-        total, terms, grad = engine._gradient(x, engine.params, *args)
-        terms, grad = backend.to_numpy(terms), backend.to_numpy(grad)
-        busy[0] += time.perf_counter() - tick
-        if not (np.all(np.isfinite(terms)) and np.all(np.isfinite(grad))):
-            return np.inf, np.zeros(flat.size)  # the line search backs off from it
-        last.update(flat=flat.copy(), terms=terms, x=x)
-        return float(terms[:, TOTAL].sum()), grad.astype(np.float64).ravel()
-
-    fun(x0.astype(np.float64).ravel())
-    if "terms" not in last:
-        raise OptimizationError("non-finite loss at the starting image")
-    history = [last["terms"]]
-    totals = [float(last["terms"][:, TOTAL].sum())]
-    if on_iteration:
-        on_iteration(0, last["terms"], last["x"])
-
-    def callback(intermediate_result) -> None:
-        # The accepted point is the last one evaluated by the line search.
-        history.append(last["terms"])
-        totals.append(float(last["terms"][:, TOTAL].sum()))
-        if on_iteration:
-            on_iteration(len(history) - 1, last["terms"], last["x"])
-        if should_stop(totals, tol):
-            raise StopIteration
-
-    if iterations > 0:
-        outcome = scipy.optimize.minimize(
-            fun,
-            x0.astype(np.float64).ravel(),
-            jac=True,
-            method="L-BFGS-B",
-            bounds=scipy.optimize.Bounds(0.0, 255.0),
-            callback=callback,
-            options={"maxiter": iterations, "maxfun": 2 * iterations + 10, "ftol": 0.0, "gtol": 0.0, "maxcor": 10},
-        )
-        if outcome.status == 2 and len(history) < min(iterations, STOP_WINDOW) + 1:
-            # The line search gave up almost at once: the loss is too rough for it (bfloat16).
-            log.warning("L-BFGS stopped after %d of %d iterations (%s)%s", len(history) - 1, iterations,
-                        outcome.message, "; use --optimizer adam with --precision mixed"
-                        if o.precision == "mixed" else "")
-    return last["flat"].reshape(shape).astype(np.float32), history, busy[0]
+        image, rows, busy = run(self, options, x0, targets, iterations, tol, on_iteration)
+        return Result(image, np.stack(rows), len(rows) - 1, time.perf_counter() - start, busy)
