@@ -12,7 +12,7 @@ import numpy as np
 from .config import TOTAL, StyleOptions
 from .errors import InputError
 from .images import resize
-from .multiscale import optimize_scales, resize_batch, scale_sizes
+from .multiscale import optimize, resize_batch
 from .optimize import IterationCallback, Result, Targets
 from .prepare import (
     ImageLike,
@@ -30,7 +30,6 @@ from .prepare import (
     with_content_colors,
     working_size,
 )
-from .vgg import min_long_side
 
 
 def check_image_job(content: np.ndarray, styles: Sequence[np.ndarray], o: StyleOptions) -> tuple[int, int]:
@@ -59,17 +58,11 @@ def run_image(
     engine = get_engine(options)
     grams = engine.style_targets(prepare_styles(style_list, (w, h), options, content_rgb), blend)
     x0 = initial_image(options.init, target_rgb, options.seed)
-    if options.scales > 1:
-        sizes = scale_sizes(w, h, options.scales, min_long_side(options.content_layers + options.style_layers))
 
-        def targets_at(size: tuple[int, int]) -> Targets:
-            return engine.targets(resize_batch(target_rgb[None], *size), grams, coefficients(options))
+    def targets_at(size: tuple[int, int]) -> Targets:
+        return engine.targets(resize_batch(target_rgb[None], *size), grams, coefficients(options))
 
-        result = optimize_scales(engine, x0[None], targets_at, sizes, options.iterations, options.tol,
-                                 on_iteration, options)
-    else:
-        targets = engine.targets(target_rgb[None], grams, coefficients(options))
-        result = engine.optimize(x0[None], targets, options.iterations, options.tol, on_iteration, options)
+    result = optimize(engine, x0[None], targets_at, options.iterations, options, on_iteration)
     image = result.image[0]
     if options.preserve_colors:
         image = with_content_colors(image, content_rgb)

@@ -213,7 +213,7 @@ def out_of_memory(options: StyleOptions, size: int, batch: int) -> VidstyleError
     from .errors import OutOfMemory
     from .vgg import min_long_side
 
-    smallest = min_long_side(options.content_layers + options.style_layers)
+    smallest = min_long_side(options.layers)
     hint = largest_fitting(step_fits(get_engine(options)), size, batch, smallest)
     return OutOfMemory(f"--size {size} with --batch {batch} does not fit in the device's memory; {hint}")
 

@@ -63,6 +63,11 @@ class StyleOptions:
         return dataclasses.replace(self, **changes)
 
     @property
+    def layers(self) -> tuple[str, ...]:
+        """Every VGG19 layer the objective reads: the content layers, then the style layers."""
+        return (*self.content_layers, *self.style_layers)
+
+    @property
     def layer_weights(self) -> tuple[float, ...]:
         raw = self.style_layer_weights or (1.0,) * len(self.style_layers)
         return tuple(w / sum(raw) for w in raw)
@@ -164,7 +169,7 @@ def validate(o: StyleOptions) -> None:
         raise UsageError(f"--scales: expected an integer from 1 to 6, got {o.scales!r}")
     if not isinstance(o.iterations, int) or o.iterations < 0:
         raise UsageError(f"--iterations: expected an integer >= 0, got {o.iterations!r}")
-    smallest = min_long_side(o.content_layers + o.style_layers)
+    smallest = min_long_side(o.layers)
     if o.size is not None and (not isinstance(o.size, int) or o.size < smallest):
         raise UsageError(f"--size: expected an integer >= {smallest} (the minimum for these layers), got {o.size!r}")
 

@@ -13,8 +13,10 @@ from collections.abc import Callable
 import cv2
 import numpy as np
 
+from .config import StyleOptions
 from .errors import UsageError
 from .optimize import Engine, IterationCallback, Result, Targets
+from .vgg import min_long_side
 
 
 def scale_sizes(width: int, height: int, scales: int, smallest: int) -> list[tuple[int, int]]:
@@ -37,15 +39,25 @@ def resize_batch(images: np.ndarray, width: int, height: int) -> np.ndarray:
     return np.stack([o if o.ndim == 3 else o[..., None] for o in out]).astype(np.float32)
 
 
+def optimize(engine: Engine, x0: np.ndarray, targets_at: Callable[[tuple[int, int]], Targets], iterations: int,
+             options: StyleOptions, on_iteration: IterationCallback | None) -> Result:
+    """One optimisation of a batch x0 (B, H, W, 3) from `iterations`, coarse-to-fine with --scales;
+    `targets_at((w, h))` gives the targets at a size."""
+    h, w = x0.shape[1:3]
+    if options.scales > 1:
+        sizes = scale_sizes(w, h, options.scales, min_long_side(options.layers))
+        return optimize_scales(engine, x0, targets_at, sizes, iterations, on_iteration, options)
+    return engine.optimize(x0, targets_at((w, h)), iterations, options.tol, on_iteration, options)
+
+
 def optimize_scales(
     engine: Engine,
     x0: np.ndarray,
     targets_at: Callable[[tuple[int, int]], Targets],
     sizes: list[tuple[int, int]],
     iterations: int,
-    tol: float,
     on_iteration: IterationCallback | None,
-    options,
+    options: StyleOptions,
 ) -> Result:
     """Optimise at each size in turn; the merged result records each history row's scale
     (index into `sizes`). Iterations count across scales in the callback."""
@@ -63,7 +75,7 @@ def optimize_scales(
             if on_iteration:
                 on_iteration(offset + k, terms, image)
 
-        result = engine.optimize(x, targets_at((w, h)), iterations, tol, callback, options)
+        result = engine.optimize(x, targets_at((w, h)), iterations, options.tol, callback, options)
         keep = result.history if scale == 0 else result.history[1:]  # row 0 repeats the start
         histories.append(keep)
         row_scales += [scale] * len(keep)

@@ -75,7 +75,7 @@ class Engine:
         options = self.options = resolve_precision(options)
         content_layers, style_layers = options.content_layers, options.style_layers
         self.extractor = Extractor(
-            content_layers + style_layers, options.weights, options.pooling, options.precision
+            options.layers, options.weights, options.pooling, options.precision
         )
         self.params = self.extractor.params()
         layer_weights = options.layer_weights

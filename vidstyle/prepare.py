@@ -141,8 +141,7 @@ def checked_size(width: int, height: int, o: StyleOptions, what: str) -> tuple[i
     """The working size of a width×height input, refused with one line where the chosen layers
     would see nothing (too small a side pools to zero positions, and the backend aborts)."""
     w, h = working_size(width, height, o.size)
-    layers = o.content_layers + o.style_layers
-    need = min_short_side(layers)
+    need = min_short_side(o.layers)
     if min(w, h) < need:
         if min(width, height) < need:
             raise InputError(f"{what}: {width}x{height} is too small; the chosen layers need {need} px on each side")
@@ -150,13 +149,13 @@ def checked_size(width: int, height: int, o: StyleOptions, what: str) -> tuple[i
         raise UsageError(f"--size {o.size}: makes {what} {w}x{h}, below the {need} px on each side that the "
                          f"chosen layers need; use --size {enough} or more")
     if o.scales > 1:
-        scale_sizes(w, h, o.scales, min_long_side(layers))  # UsageError when the coarsest is too small
+        scale_sizes(w, h, o.scales, min_long_side(o.layers))  # UsageError when the coarsest is too small
     return w, h
 
 
 def check_styles_at(styles: Sequence[np.ndarray], size: tuple[int, int], o: StyleOptions) -> None:
     """Each style image, as prepare_styles scales it, still large enough for the layers."""
-    need = min_short_side(o.content_layers + o.style_layers)
+    need = min_short_side(o.layers)
     longest = max(1, round(max(size) * o.style_scale))
     for number, style in enumerate(styles, start=1):
         w, h = fit_size(style.shape[1], style.shape[0], longest)

@@ -24,13 +24,12 @@ from .backend import Tensor
 from .config import TOTAL, StyleOptions, VideoOptions
 from .diffwarp import bilinear_taps
 from .errors import OptimizationError
-from .multiscale import optimize_scales, resize_batch, scale_sizes
+from .multiscale import optimize, resize_batch
 from .optimize import Engine, Result, Targets
 from .prepare import coefficients, initial_image, luminance, to_uint8, with_content_colors
 from .preview import Preview
 from .signals import raise_if_stopped
 from .temporal import SourceFrame, start_image, temporal_inputs
-from .vgg import min_long_side
 
 log = logging.getLogger(__name__)
 
@@ -136,7 +135,7 @@ def stylize_sequence(
         if progress:
             progress.frame_start(first.position, iterations * style.scales, len(window))  # each scale runs them all
         try:
-            result = _optimize(engine, x0, targets_at, iterations, step_options, on_iteration)
+            result = optimize(engine, x0, targets_at, iterations, step_options, on_iteration)
         except OptimizationError as exc:
             raise OptimizationError(
                 f"frame {first.position} (source frame {first.source_index}): {exc}; the frames before "
@@ -196,16 +195,6 @@ def _targets_at(engine: Engine, targets_rgb: np.ndarray, grams: list, coeffs: tu
         return engine.targets(resize_batch(targets_rgb, *size), grams, coeffs, small_warped, small_weights)
 
     return targets_at
-
-
-def _optimize(engine: Engine, x0: np.ndarray, targets_at: Callable[[tuple[int, int]], Targets], iterations: int,
-              options: StyleOptions, on_iteration: Callable[[int, np.ndarray, Tensor], None]) -> Result:
-    """One window's optimisation, coarse-to-fine with --scales."""
-    h, w = x0.shape[1:3]
-    if options.scales > 1:
-        sizes = scale_sizes(w, h, options.scales, min_long_side(options.content_layers + options.style_layers))
-        return optimize_scales(engine, x0, targets_at, sizes, iterations, options.tol, on_iteration, options)
-    return engine.optimize(x0, targets_at((w, h)), iterations, options.tol, on_iteration, options)
 
 
 def _chained_start(window: list[SourceFrame], history: dict[int, np.ndarray], offsets: list[int],
