@@ -13,12 +13,17 @@ from . import __version__
 from .config import (
     DEFAULT_CONTENT_LAYERS,
     DEFAULT_STYLE_LAYERS,
+    DEVICES,
     FLOW_METHODS,
     FOLDER_FPS,
+    OPTIMIZERS,
+    OUTPUT_SIZES,
     POOLINGS,
+    PRECISIONS,
     PRESETS,
     SCENE_CUT,
     STOP_WINDOW,
+    VIDEO_INITS,
     StyleOptions,
     VideoOptions,
     apply_preset,
@@ -107,7 +112,7 @@ def _add_style_options(p: argparse.ArgumentParser) -> None:
                      help="'imagenet' (Keras download and cache), 'random' (seeded, tests only) or a "
                           ".h5/.weights.h5 file; VIDSTYLE_WEIGHTS sets the default")
     net.add_argument("--pooling", choices=POOLINGS, default=d("pooling"), help="VGG19 pooling")
-    net.add_argument("--device", choices=("auto", "cpu", "gpu"), default=os.environ.get("VIDSTYLE_DEVICE", "auto"),
+    net.add_argument("--device", choices=DEVICES, default=os.environ.get("VIDSTYLE_DEVICE", "auto"),
                      help="auto uses a GPU when the backend sees one; VIDSTYLE_DEVICE sets the default")
     net.add_argument("--content-layers", type=_names, default=DEFAULT_CONTENT_LAYERS,
                      help="comma-separated VGG19 layers")
@@ -115,7 +120,7 @@ def _add_style_options(p: argparse.ArgumentParser) -> None:
                      help="comma-separated VGG19 layers (default: block1_conv1..block5_conv1)")
     net.add_argument("--style-layer-weights", type=_floats, default=None,
                      help="comma-separated per-layer weights, normalised to sum 1 (default: equal)")
-    net.add_argument("--precision", choices=("auto", "float32", "mixed"), default=d("precision"),
+    net.add_argument("--precision", choices=PRECISIONS, default=d("precision"),
                      help="mixed: bfloat16 convolutions, float32 Grams, losses and image; auto (default): "
                           "mixed with Adam under TensorFlow on a CPU with bfloat16 instructions, else float32")
     obj = p.add_argument_group("objective (METHOD.md section 3)")
@@ -129,7 +134,7 @@ def _add_style_options(p: argparse.ArgumentParser) -> None:
     obj.add_argument("--preserve-colors", action="store_true",
                      help="transfer style on luminance only and keep the content's colours")
     opt = p.add_argument_group("optimisation")
-    opt.add_argument("--optimizer", choices=("adam", "lbfgs"), default=d("optimizer"),
+    opt.add_argument("--optimizer", choices=OPTIMIZERS, default=d("optimizer"),
                      help="Adam on the pixels, or SciPy's L-BFGS-B (float32 only)")
     opt.add_argument("--lr", type=float, default=d("lr"), help="Adam step on the 0-255 pixel scale")
     opt.add_argument("--beta1", type=float, default=d("beta1"), help="Adam β1")
@@ -222,7 +227,7 @@ def _add_video_options(p: argparse.ArgumentParser) -> None:
     r.add_argument("--codec", help="ffmpeg video codec (default: libx264 for mp4/mov/mkv, libvpx-vp9 for webm, mjpeg for avi, gif for gif)")
     r.add_argument("--crf", type=int, default=v.crf, help=f"constant quality, lower is better: {crf_scales()}; "
                    "mjpeg and gif have no such scale")
-    r.add_argument("--output-size", choices=("working", "original"), default=v.output_size,
+    r.add_argument("--output-size", choices=OUTPUT_SIZES, default=v.output_size,
                    help="write frames at the working size or resized to the input's")
     r.add_argument("--keep-frames", action="store_true", help="keep the work folder after encoding")
     r.add_argument("--restart", action="store_true", help="discard an interrupted run's frames")
@@ -232,7 +237,7 @@ def _add_video_options(p: argparse.ArgumentParser) -> None:
     w.add_argument("--preview-window", action="store_true", help="show the preview in a window")
 
 
-VIDEO_INIT = ("prev-warped", "prev")
+VIDEO_INIT = tuple(m for m in VIDEO_INITS if m != "content")  # the starts only a video has
 
 
 def style_options(args: argparse.Namespace, video: bool) -> StyleOptions:
@@ -251,7 +256,7 @@ def video_options(args: argparse.Namespace) -> VideoOptions:
     names = {f.name for f in dataclasses.fields(VideoOptions)}
     values = {k: v for k, v in vars(args).items() if k in names}
     init = args.init or "prev-warped"
-    values["init_mode"] = init if init in VIDEO_INIT + ("content",) else "prev-warped"
+    values["init_mode"] = init if init in VIDEO_INITS else "prev-warped"  # else --init is a path
     return VideoOptions(**values)
 
 

@@ -13,8 +13,14 @@ from .vgg import check_layers, min_long_side
 
 DEFAULT_CONTENT_LAYERS = ("block5_conv2",)
 DEFAULT_STYLE_LAYERS = ("block1_conv1", "block2_conv1", "block3_conv1", "block4_conv1", "block5_conv1")
+# The values of the options with a fixed list (the parser's choices and the API's checks).
 POOLINGS = ("max", "avg")
 FLOW_METHODS = ("dis", "farneback")
+OPTIMIZERS = ("adam", "lbfgs")
+PRECISIONS = ("auto", "float32", "mixed")
+DEVICES = ("auto", "cpu", "gpu")
+VIDEO_INITS = ("prev-warped", "prev", "content")  # how later frames start (--init for videos)
+OUTPUT_SIZES = ("working", "original")
 TERMS = ("content", "style", "tv", "temporal", "total")  # a row of loss terms, in this order
 TOTAL = TERMS.index("total")
 SCENE_CUT = 0.1  # fraction of flow-consistent pixels below which a frame starts a new shot
@@ -22,6 +28,11 @@ FOLDER_FPS = Fraction(25)  # a frame folder's rate unless --fps says otherwise
 STOP_WINDOW = 5  # iterations over which --tol's relative loss change is measured
 DEFAULT_CRF = 18  # x264's "visually lossless" end of its range
 CRF_MAX = {"libx264": 51, "libx265": 51, "libvpx-vp9": 63}  # the codecs with a constant-quality scale
+
+
+def one_of(choices: tuple[str, ...]) -> str:
+    """'a, b or c', for the messages that list an option's values."""
+    return f"{', '.join(choices[:-1])} or {choices[-1]}" if len(choices) > 1 else choices[0]
 
 
 def default_weights() -> str:
@@ -155,11 +166,11 @@ def validate(o: StyleOptions) -> None:
         if sum(o.style_blend) <= 0:
             raise UsageError("--style-blend: the weights must not all be 0")
     if o.pooling not in POOLINGS:
-        raise UsageError(f"--pooling: expected {' or '.join(POOLINGS)}, got {o.pooling!r}")
-    if o.optimizer not in ("adam", "lbfgs"):
-        raise UsageError(f"--optimizer: expected adam or lbfgs, got {o.optimizer!r}")
-    if o.precision not in ("auto", "float32", "mixed"):
-        raise UsageError(f"--precision: expected auto, float32 or mixed, got {o.precision!r}")
+        raise UsageError(f"--pooling: expected {one_of(POOLINGS)}, got {o.pooling!r}")
+    if o.optimizer not in OPTIMIZERS:
+        raise UsageError(f"--optimizer: expected {one_of(OPTIMIZERS)}, got {o.optimizer!r}")
+    if o.precision not in PRECISIONS:
+        raise UsageError(f"--precision: expected {one_of(PRECISIONS)}, got {o.precision!r}")
     if o.precision == "mixed" and o.optimizer == "lbfgs":
         # Measured: bfloat16 losses are too rough for L-BFGS's line search, which gives up on the
         # first iteration and leaves the image unchanged (docs/BENCHMARKS.md).
@@ -235,22 +246,22 @@ def validate_video(v: VideoOptions) -> None:
         _finite_nonneg(v.frame_lr, "--frame-lr")
         if v.frame_lr == 0:
             raise UsageError("--frame-lr: must be > 0")
-    if v.init_mode not in ("prev-warped", "prev", "content"):
-        raise UsageError(f"--init: for videos expected prev-warped, prev, content or a path, got {v.init_mode!r}")
+    if v.init_mode not in VIDEO_INITS:
+        raise UsageError(f"--init: for videos expected {', '.join(VIDEO_INITS)} or a path, got {v.init_mode!r}")
     _finite_nonneg(v.temporal_weight, "--temporal-weight")
     bad = any((not isinstance(j, int)) or j < 1 for j in v.long_term)
     if bad or 1 not in v.long_term or len(set(v.long_term)) != len(v.long_term):
         raise UsageError(f"--long-term: expected distinct frame offsets including 1, such as 1,2,4; got {v.long_term!r}")
     if v.flow not in FLOW_METHODS:
-        raise UsageError(f"--flow: expected {' or '.join(FLOW_METHODS)}, got {v.flow!r}")
+        raise UsageError(f"--flow: expected {one_of(FLOW_METHODS)}, got {v.flow!r}")
     if not _is_number(v.scene_cut) or not 0 <= v.scene_cut <= 1:
         raise UsageError(f"--scene-cut: expected a fraction in [0, 1], got {v.scene_cut!r}")
     if not isinstance(v.every, int) or v.every < 1:
         raise UsageError(f"--every: expected an integer >= 1, got {v.every!r}")
     if not isinstance(v.crf, int) or isinstance(v.crf, bool) or not 0 <= v.crf <= max(CRF_MAX.values()):
         raise UsageError(f"--crf: expected 0..{max(CRF_MAX.values())} (the codec's scale: {crf_scales()}), got {v.crf!r}")
-    if v.output_size not in ("working", "original"):
-        raise UsageError(f"--output-size: expected working or original, got {v.output_size!r}")
+    if v.output_size not in OUTPUT_SIZES:
+        raise UsageError(f"--output-size: expected {one_of(OUTPUT_SIZES)}, got {v.output_size!r}")
     if not isinstance(v.preview_every, int) or v.preview_every < 1:
         raise UsageError(f"--preview-every: expected an integer >= 1, got {v.preview_every!r}")
     if not isinstance(v.batch, int) or v.batch < 1:

@@ -12,6 +12,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from .config import DEVICES, one_of
 from .errors import UsageError
 
 if TYPE_CHECKING:
@@ -22,8 +23,8 @@ log = logging.getLogger(__name__)
 
 def select(device: str) -> None:
     """'auto' (GPU when the backend sees one), 'cpu' or 'gpu'; turns on GPU memory growth."""
-    if device not in ("auto", "cpu", "gpu"):
-        raise UsageError(f"--device: expected auto, cpu or gpu, got {device!r}")
+    if device not in DEVICES:
+        raise UsageError(f"--device: expected {one_of(DEVICES)}, got {device!r}")
     # Grow GPU memory as needed instead of taking it all at start (TF: memory growth; JAX: no
     # preallocation), so the probe below sees what a step really needs and others can share.
     os.environ.setdefault("XLA_PYTHON_CLIENT_PREALLOCATE", "false")

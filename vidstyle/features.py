@@ -16,7 +16,7 @@ import keras
 import numpy as np
 from keras import layers, ops
 
-from .config import POOLINGS
+from .config import POOLINGS, one_of
 from .errors import UsageError, WeightsError
 from .vgg import BLOCKS, CONV_LAYERS, MEAN_BGR, check_layers
 
@@ -39,7 +39,7 @@ def build_vgg19(last_layer: str, pooling: str = "max", dtype: str = "float32") -
     weights stay float32.
     """
     if pooling not in POOLINGS:
-        raise UsageError(f"--pooling: expected {' or '.join(POOLINGS)}, got {pooling!r}")
+        raise UsageError(f"--pooling: expected {one_of(POOLINGS)}, got {pooling!r}")
     pool = layers.MaxPooling2D if pooling == "max" else layers.AveragePooling2D
     inputs = keras.Input((None, None, 3), name="bgr")
     x = inputs
