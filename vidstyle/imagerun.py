@@ -10,19 +10,18 @@ from pathlib import Path
 import numpy as np
 
 from . import backend
+from .api import check_image_job, run_image
 from .backend import Tensor
 from .config import TOTAL, StyleOptions
+from .device import resolve_precision
+from .images import read_image, resize, write_image
+from .prepare import get_engine, to_uint8
+from .preview import Preview
 from .progress import IterationBar, short
 from .report import REPORT_VERSION, config_dict, frame_entries, plot_losses, write_report
 
 
 def image_run(source: Path, styles: list[str], output: Path, options: StyleOptions, args: argparse.Namespace) -> int:
-    from .api import check_image_job, run_image
-    from .prepare import get_engine, to_uint8
-    from .device import resolve_precision
-    from .images import read_image, resize, write_image
-    from .preview import Preview
-
     options = resolve_precision(options)  # the report names what ran
     start = time.perf_counter()
     content = read_image(source)

@@ -9,12 +9,15 @@ import math
 import os
 import re
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
-from .images import write_bytes_atomic
 from .config import TERMS
-from .optimize import Result
+from .images import write_bytes_atomic
+
+if TYPE_CHECKING:
+    from .optimize import Result
 
 REPORT_VERSION = 1
 
