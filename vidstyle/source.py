@@ -42,11 +42,7 @@ def open_source(source: Path, video: VideoOptions) -> FrameReader:
         raise UsageError(f"--start {video.start or 0} is not before --end {video.end}")
     if start >= info.frame_count:
         raise UsageError(f"--start {video.start}: past the last frame ({info.frame_count} frames)")
-    reader = FrameReader(source, start=start, end=end, every=video.every, info=info)
-    reader.times = times
-    # The sound runs from the first frame: a timestamped start is measured from it.
-    reader.start_seconds = times[start] - times[0] if times and start < len(times) else float(start / info.fps)
-    return reader
+    return FrameReader(source, start=start, end=end, every=video.every, info=info, times=times)
 
 
 def reader_timing(reader: FrameReader) -> tuple[Fraction, list[int]] | None:

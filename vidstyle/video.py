@@ -178,7 +178,7 @@ class FrameReader:
     """
 
     def __init__(self, path: str | os.PathLike, *, start: int = 0, end: int | None = None,
-                 every: int = 1, info: StreamInfo | None = None) -> None:
+                 every: int = 1, info: StreamInfo | None = None, times: list[float] | None = None) -> None:
         self.info = info or probe(path)
         if start < 0 or every < 1 or (end is not None and end <= start):
             raise UsageError(f"bad frame range start={start} end={end} every={every}")
@@ -186,8 +186,9 @@ class FrameReader:
             raise UsageError(f"{self.info.path}: start frame {start} is past the last frame "
                              f"({self.info.frame_count} frames)")
         self.start, self.end, self.every = start, end, every
-        self.start_seconds = float(start / self.info.fps)  # where the range starts (exact: source.open_source)
-        self.times: list[float] | None = None  # a variable-rate video's frame times (source.open_source)
+        self.times = times  # each frame's start in seconds, where the rate varies (frame_times)
+        # Where the range starts, from the first frame (the sound runs from there).
+        self.start_seconds = times[start] - times[0] if times and start < len(times) else float(start / self.info.fps)
         self.expected = len(range(start, self.stop, every))
         self.decoded = 0
         self.last_index: int | None = None
