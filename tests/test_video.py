@@ -536,13 +536,13 @@ def test_a_writer_stopped_before_its_first_frame_leaves_no_warning(tmp_path: Pat
 def test_an_ffmpeg_that_crashes_is_named_as_such(tmp_path: Path, monkeypatch) -> None:
     """A crashed ffmpeg (imageio-ffmpeg 0.7.0's segfaults on MPEG-TS on some machines) was
     reported as "neither an image nor a video ffmpeg can read (no output from ffmpeg)"."""
-    import vidstyle.video as video_module
+    import vidstyle.ffmpeg as ffmpeg_module
 
     crashing = tmp_path / "ffmpeg"
     crashing.write_text("#!/bin/sh\nkill -SEGV $$\n")
     crashing.chmod(0o755)
     clip = tmp_path / "clip.ts"
     clip.write_bytes(b"\0" * 188)
-    monkeypatch.setattr(video_module, "ffmpeg_exe", lambda: str(crashing))
+    monkeypatch.setattr(ffmpeg_module, "ffmpeg_exe", lambda: str(crashing))
     with pytest.raises(InputError, match=r"crashed reading it \(signal 11\)"):
         probe(clip)

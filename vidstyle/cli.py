@@ -15,7 +15,7 @@ from pathlib import Path
 
 from .arguments import build_parser, parse, style_options, video_only_given, video_options
 from .config import FOLDER_FPS, StyleOptions, VideoOptions
-from .errors import OutputError, UsageError, VidstyleError
+from .errors import InputError, OutputError, UsageError, VidstyleError
 from .images import IMAGE_SUFFIXES
 from .sidefiles import check_parent, check_side_files
 from .signals import stop_once
@@ -86,12 +86,10 @@ def _stylize(args: argparse.Namespace) -> int:
 
     check_side_files({"--preview": args.preview, "--report": args.report, "--plot": args.plot},
                      [source, output, *args.style], run_folders(source, output) if is_video else [])
-    if is_video:
-        if not source.exists():
-            raise VidstyleError(f"{source}: no such file or folder")
-        return _video_run(source, output, options, video, args)
     if not source.exists():
-        raise VidstyleError(f"{source}: no such file or folder")
+        raise InputError(f"{source}: no such file or folder")
+    if is_video:
+        return _video_run(source, output, options, video, args)
     check_output(output, source, args.overwrite, args.style)
     if output.suffix.lower() not in IMAGE_SUFFIXES:
         raise UsageError(f"--output {output}: expected an image suffix ({', '.join(IMAGE_SUFFIXES)})")

@@ -20,7 +20,7 @@ import numpy as np
 
 from .config import DEFAULT_CRF
 from .errors import OutputError, UsageError
-from .ffmpeg import as_fraction, audio_duration, ffmpeg_exe, ffmpeg_path, run
+from .ffmpeg import as_fraction, audio_duration, ffmpeg_path, run_ffmpeg
 from .formats import FORMATS, check_crf, pix_fmt, quality_args
 from .images import current_umask, remove_mkstemp_leftovers
 from .signals import held
@@ -206,16 +206,13 @@ class VideoWriter:
         length = self.audio_duration if self.audio_duration is not None else self.frames_written / self.fps
         out = self._temp("mux")
         cmd = [
-            ffmpeg_exe(), "-hide_banner", "-nostdin", "-y", "-v", "error",
+            "-hide_banner", "-nostdin", "-y", "-v", "error",
             "-i", str(video),
             "-ss", f"{self.audio_start:.6f}", "-t", f"{float(length):.6f}", "-i", ffmpeg_path(self.audio_from),
             "-map", "0:v:0", "-map", "1:a:0", "-c:v", "copy",
             "-c:a", self.format.audio_codec, "-b:a", self.audio_bitrate, *self.format.extra, str(out),
         ]
-        try:
-            done = run(cmd)
-        except OSError as exc:  # ffmpeg gone or not runnable since the encoder started
-            raise OutputError(f"{self.path}: adding the sound failed: {exc}") from None
+        done = run_ffmpeg(cmd, error=OutputError, timeout=None)
         if done.returncode != 0:
             tail = done.stderr.decode("utf-8", errors="replace").strip().splitlines()[-3:]
             raise OutputError(f"{self.path}: adding the sound failed: {' / '.join(tail)}")

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import imageio_ffmpeg
 
-from .errors import InputError, UsageError
+from .errors import InputError, UsageError, VidstyleError
 from .signals import held
 
 
@@ -70,13 +70,20 @@ def run(cmd: list[str], timeout: float | None = None) -> subprocess.CompletedPro
     return subprocess.CompletedProcess(cmd, proc.returncode, out, err)
 
 
-def ffmpeg_stderr(args: list[str], timeout: float = 900.0) -> str:
-    """Run ffmpeg (argument list, no shell) and return its stderr; the exit code is ignored
-    because `ffmpeg -i file` without an output always exits 1."""
+def run_ffmpeg(args: list[str], *, error: type[VidstyleError] = InputError,
+               timeout: float | None = 900.0) -> subprocess.CompletedProcess:
+    """Run the bundled ffmpeg with `args` (a list, no shell); one that cannot be started or runs
+    past `timeout` raises `error` (an input's or an output's) with one line."""
     try:
-        done = run([ffmpeg_exe(), "-hide_banner", "-nostdin", *args], timeout=timeout)
+        return run([ffmpeg_exe(), *args], timeout=timeout)
     except (OSError, subprocess.TimeoutExpired) as exc:
-        raise InputError(f"cannot run ffmpeg: {exc}") from None
+        raise error(f"cannot run ffmpeg: {exc}") from None
+
+
+def ffmpeg_stderr(args: list[str], timeout: float = 900.0) -> str:
+    """Run ffmpeg and return its stderr; the exit code is ignored because `ffmpeg -i file`
+    without an output always exits 1."""
+    done = run_ffmpeg(["-hide_banner", "-nostdin", *args], timeout=timeout)
     return done.stderr.decode("utf-8", errors="replace")
 
 

@@ -7,14 +7,13 @@ from __future__ import annotations
 
 import logging
 import re
-import subprocess
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
 from .config import CRF_MAX, DEFAULT_CRF
 from .errors import OutputError, UsageError
-from .ffmpeg import ffmpeg_exe, run
+from .ffmpeg import run_ffmpeg
 
 log = logging.getLogger(__name__)
 
@@ -43,10 +42,7 @@ FORMATS: dict[str, Format] = {
 
 def video_encoders() -> set[str]:
     """The video encoders the bundled ffmpeg has (`ffmpeg -encoders`: flags, then the name)."""
-    try:
-        listing = run([ffmpeg_exe(), "-hide_banner", "-encoders"], timeout=60).stdout.decode(errors="replace")
-    except (OSError, subprocess.TimeoutExpired) as exc:
-        raise OutputError(f"cannot run ffmpeg: {exc}") from None
+    listing = run_ffmpeg(["-hide_banner", "-encoders"], error=OutputError, timeout=60).stdout.decode(errors="replace")
     table = listing.split("------", 1)[-1].splitlines()
     return {fields[1] for fields in map(str.split, table) if len(fields) > 1 and fields[0].startswith("V")}
 
@@ -63,13 +59,9 @@ def check_codec(codec: str, suffix: str = ".mp4") -> None:
     extra = FORMATS[suffix].extra if suffix in FORMATS else ()
     with tempfile.TemporaryDirectory(prefix="vidstyle-codec-") as folder:
         trial = Path(folder) / f"trial{suffix}"
-        try:
-            done = run(
-                [ffmpeg_exe(), "-v", "error", "-f", "lavfi", "-i", "color=c=gray:s=32x32:r=10:d=0.2",
-                 "-c:v", codec, *quality_args(codec, DEFAULT_CRF), "-pix_fmt", pix_fmt(codec), *extra, "-y", str(trial)],
-                timeout=60)
-        except (OSError, subprocess.TimeoutExpired) as exc:
-            raise OutputError(f"cannot run ffmpeg: {exc}") from None
+        done = run_ffmpeg(["-v", "error", "-f", "lavfi", "-i", "color=c=gray:s=32x32:r=10:d=0.2", "-c:v", codec,
+                           *quality_args(codec, DEFAULT_CRF), "-pix_fmt", pix_fmt(codec), *extra, "-y", str(trial)],
+                          error=OutputError, timeout=60)
         if done.returncode != 0 or not trial.exists() or trial.stat().st_size == 0:
             first = (done.stderr.decode(errors="replace").strip().splitlines() or ["no output"])[0]  # the cause; the last: "nothing written"
             reason = re.sub(r"^\[[^\]]*\]\s*", "", first)  # without ffmpeg's "[mp4 @ 0x55…]"

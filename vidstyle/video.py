@@ -11,7 +11,6 @@ from __future__ import annotations
 import logging
 import os
 import re
-import subprocess
 from collections.abc import Iterator
 from dataclasses import dataclass
 from fractions import Fraction
@@ -22,7 +21,7 @@ import numpy as np
 
 from .config import FOLDER_FPS
 from .errors import IncompleteInputError, InputError, UsageError
-from .ffmpeg import as_fraction, ffmpeg_exe, ffmpeg_path, rotation_of, run, snap_rate, stream_rate
+from .ffmpeg import as_fraction, ffmpeg_path, rotation_of, run_ffmpeg, snap_rate, stream_rate
 from .folders import folder_sizes, list_frames
 from .images import IMAGE_SUFFIXES, read_image
 from .timing import gif_rate, packet_span, timestamps_rate
@@ -100,13 +99,10 @@ def _probe_video(path: Path) -> StreamInfo:
     # count is exact where OpenCV only estimates (mkv, avi: duration × fps, audio tail included).
     # -copyts: the file's own times, to set the first frame's against the header's `start:` (where
     # the sound lines up); ffmpeg would otherwise shift the listing to start at 0.
-    try:
-        done = run([ffmpeg_exe(), "-hide_banner", "-nostdin", "-copyts", "-i", ffmpeg_path(path), "-map", "0:v:0?",
-                    "-c", "copy", "-f", "framecrc", "-"], timeout=900)
-    except (OSError, subprocess.TimeoutExpired) as exc:
-        raise InputError(f"cannot run ffmpeg: {exc}") from None
+    done = run_ffmpeg(["-hide_banner", "-nostdin", "-copyts", "-i", ffmpeg_path(path), "-map", "0:v:0?",
+                       "-c", "copy", "-f", "framecrc", "-"])
     if done.returncode < 0:  # killed by a signal: a crash, not an unreadable file
-        raise InputError(f"{path}: ffmpeg ({ffmpeg_exe()}) crashed reading it (signal {-done.returncode}); "
+        raise InputError(f"{path}: ffmpeg ({done.args[0]}) crashed reading it (signal {-done.returncode}); "
                          "try another ffmpeg build (IMAGEIO_FFMPEG_EXE) or re-encode the file")
     stderr = done.stderr.decode("utf-8", errors="replace")
     span = packet_span(done.stdout.decode("ascii", errors="replace"))  # every packet's time, no decoding
