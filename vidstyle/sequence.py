@@ -25,7 +25,7 @@ from .config import TOTAL, StyleOptions, VideoOptions
 from .diffwarp import bilinear_taps
 from .errors import OptimizationError
 from .multiscale import optimize, resize_batch
-from .optimize import Engine, Result, Targets
+from .optimize import Engine, IterationCallback, Result, Targets
 from .prepare import coefficients, initial_image, luminance, to_uint8, with_content_colors
 from .preview import Preview
 from .signals import raise_if_stopped
@@ -56,15 +56,32 @@ class FrameOutput:
     seconds: float  # the window's wall time divided among its frames
 
 
-def temporal_scale(engine: Engine, x0: np.ndarray, targets, weight: float) -> float:
+def calibrate_delta(engine: Engine, x0: np.ndarray, target_rgb: np.ndarray, grams: list,
+                    style: StyleOptions, weight: float) -> float:
     """δ for a scale-free --temporal-weight λ: a one-level (of 255) deviation where c = 1 pulls
     with λ times the mean content+style+TV gradient per pixel of the first frame's start.
 
     ∂/∂x [δ/D Σ c (x-ω)²] = 2δ c (x-ω)/D, so δ = λ · mean|∇L| · D / 2. Measured once, on the
     first frame, so it follows the network's feature scale (random vs ImageNet weights).
     """
-    grad = engine.gradient(x0[None], targets)
-    return float(weight * np.mean(np.abs(grad)) * x0.size / 2.0)
+    first_targets = engine.targets(target_rgb[None], grams, coefficients(style, 0.0))
+    grad = engine.gradient(x0[None], first_targets)
+    delta = float(weight * np.mean(np.abs(grad)) * x0.size / 2.0)
+    log.info("temporal weight δ = %.4g (λ = %g)", delta, weight)
+    return delta
+
+
+def _iteration_hook(first: SourceFrame, progress: Progress | None, preview: Preview | None) -> IterationCallback:
+    """What each iteration of a window does besides optimising: a pending stop, the bar, the preview."""
+    def on_iteration(k: int, terms: np.ndarray, image: Tensor) -> None:
+        raise_if_stopped()
+        if progress:
+            progress.iteration(k, terms, image)
+        if preview and preview.active and k % preview.every == 0:
+            preview.show(first.content, backend.to_numpy(image)[0],
+                         f"frame {first.position}  it {k}  loss {terms[0, TOTAL]:.4g}")
+
+    return on_iteration
 
 
 def windows(frames: Iterator[SourceFrame], batch: int, independent: bool) -> Iterator[list[SourceFrame]]:
@@ -117,21 +134,11 @@ def stylize_sequence(
         # Later frames may take another Adam step: they start far from their optimum (docs/DEFAULTS.md).
         step_options = style if fresh or video.frame_lr is None else style.replace(lr=video.frame_lr)
         if delta is None and use_temporal:
-            probe = engine.targets(targets_rgb[:1], grams, coefficients(style, 0.0))
-            delta = temporal_scale(engine, x0[0], probe, video.temporal_weight)
-            log.info("temporal weight δ = %.4g (λ = %g)", delta, video.temporal_weight)
+            delta = calibrate_delta(engine, x0[0], targets_rgb[0], grams, style, video.temporal_weight)
         coeffs = coefficients(style, delta if use_temporal and delta is not None and not fresh else 0.0)
         targets_at = _targets_at(engine, targets_rgb, grams, coeffs, warped, weights, chain)
         first = window[0]
-
-        def on_iteration(k: int, terms: np.ndarray, image: Tensor) -> None:
-            raise_if_stopped()
-            if progress:
-                progress.iteration(k, terms, image)
-            if preview and preview.active and k % preview.every == 0:
-                preview.show(first.content, backend.to_numpy(image)[0],
-                             f"frame {first.position}  it {k}  loss {terms[0, TOTAL]:.4g}")
-
+        on_iteration = _iteration_hook(first, progress, preview)
         if progress:
             progress.frame_start(first.position, iterations * style.scales, len(window))  # each scale runs them all
         try:
