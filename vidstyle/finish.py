@@ -13,7 +13,7 @@ from .jobs import Job, style_name
 from .prepare import ImageLike
 from .report import REPORT_VERSION, config_dict
 from .stability import warp_error
-from .workdir import ENTRIES, WorkDir
+from .workdir import ENTRIES, WorkDir, new_manifest
 
 
 def video_report(job: Job, styles: Sequence[ImageLike], style: StyleOptions, video: VideoOptions, state: dict,
@@ -76,7 +76,7 @@ def write_output(job: Job, video: VideoOptions, count: int) -> PendingOutput:
         (job.output / ENTRIES).unlink(missing_ok=True)
         # The manifest, as a working-size output folder has, says which files are ours to replace,
         # and while it says "writing", a rerun rewrites them (a stop here left some behind).
-        manifest = {"version": 1, "settings": job.settings, "state": {"writing": True}, "names": job.names}
+        manifest = new_manifest(job.settings, job.names, writing=True)
         out.write_manifest(manifest)
         for position, frame in enumerate(frames):
             out.save(position, frame)

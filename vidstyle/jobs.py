@@ -131,8 +131,9 @@ def plan(source: Path, output: Path, styles: list, style: StyleOptions, video: V
     work = WorkDir(output, names) if in_place else WorkDir(beside(output))
     own = audio_from is not None and audio_from.resolve() == source.resolve()  # the input's own sound: from its picture
     audio_start = reader.start_seconds + (info.video_start if own else 0.0)
-    return Job(info, reader, size, output, to_video, work, fps_out, audio_from,
-               audio_start, settings, style_rgb, stale, names, repeats)
+    return Job(info=info, reader=reader, size=size, output=output, to_video=to_video, work=work, fps_out=fps_out,
+               audio_from=audio_from, audio_start=audio_start, settings=settings, style_rgb=style_rgb,
+               stale=stale, names=names, repeats=repeats)
 
 
 def _output_timing(reader: FrameReader, to_video: bool) -> tuple[Fraction, list[int] | None]:

@@ -86,6 +86,12 @@ def same_settings(old: dict, new: dict) -> bool:
     return known(new, old) == old
 
 
+def new_manifest(settings: dict, names: list[str] | None, **state: object) -> dict:
+    """A manifest (version 1): the settings a resumed run must match, the run's state, and the
+    output frames' names (None: numbered)."""
+    return {"version": 1, "settings": settings, "state": state, "names": names}
+
+
 def frame_name(index: int) -> str:
     """The file name of frame `index` in a numbered PNG folder: frame_000001.png."""
     if index < 0:
@@ -176,7 +182,7 @@ class WorkDir:
             old = None
         if old is None:
             self.clear()
-            old = {"version": 1, "settings": settings, "state": {}, "names": self.names}
+            old = new_manifest(settings, self.names)
             self.write_manifest(old)
         else:  # resumed: named as its frames were (a run by a version without names: numbered)
             self.names = plain_names(old.get("names"))
