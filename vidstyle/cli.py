@@ -102,17 +102,13 @@ def _stylize(args: argparse.Namespace) -> int:
 
 
 def _video_run(source: Path, output: Path, options: StyleOptions, video: VideoOptions, args) -> int:
-    import dataclasses as dc
-
-    from .pipeline import stylize_video
+    from .pipeline import run_video
     from .progress import VideoProgress
 
     progress = VideoProgress(args.quiet, scales=options.scales > 1)
     try:
-        report = stylize_video(
-            source, args.style, output, progress=progress, report_path=args.report, plot_path=args.plot,
-            **dc.asdict(options), **dc.asdict(video),
-        )
+        report = run_video(source, args.style, output, options, video, progress=progress,
+                           report_path=args.report, plot_path=args.plot)
     finally:
         progress.close()
     frames = report["frames"]

@@ -61,8 +61,7 @@ def iter_stylized_frames(input: str | os.PathLike, styles: ImageLike | Sequence[
 
     No work folder, resume or encoding: for programs that build on vidstyle.
     """
-    style_kw, video_kw = VideoOptions.split_kwargs(options)
-    style, video = resolve_precision(StyleOptions.from_kwargs(**style_kw)), VideoOptions(**video_kw)
+    style, video = _options(options)
     reader = open_source(Path(input), video)
     style_rgb = check_styles(as_list(styles), style)
     size = check_sizes(reader.info, style_rgb, style)
@@ -73,6 +72,12 @@ def iter_stylized_frames(input: str | os.PathLike, styles: ImageLike | Sequence[
     for out, _ in stylize_sequence(frames, engine, style_at, style, video, {}, None, None, preview):
         yield out.source_index, out.image
     reader.check_complete()
+
+
+def _options(options: dict) -> tuple[StyleOptions, VideoOptions]:
+    """The API's keywords as the two option sets, the precision resolved (the report names what ran)."""
+    style_kw, video_kw = VideoOptions.split_kwargs(options)
+    return resolve_precision(StyleOptions.from_kwargs(**style_kw)), VideoOptions(**video_kw)
 
 
 def _fit(info: StreamInfo, style: StyleOptions) -> Callable[[int, int], tuple[int, int]] | None:
@@ -96,8 +101,17 @@ def stylize_video(
     the last one. Options are the CLI's by their Python names (StyleOptions and VideoOptions).
     """
     started = time.perf_counter()
-    style_kw, video_kw = VideoOptions.split_kwargs(options)
-    style, video = resolve_precision(StyleOptions.from_kwargs(**style_kw)), VideoOptions(**video_kw)
+    style, video = _options(options)
+    return run_video(input, styles, output, style, video, progress=progress, report_path=report_path,
+                     plot_path=plot_path, started=started)
+
+
+def run_video(input: str | os.PathLike, styles: ImageLike | Sequence[ImageLike], output: str | os.PathLike,
+              style: StyleOptions, video: VideoOptions, *, progress: Progress | None = None,
+              report_path: str | None = None, plot_path: str | None = None, started: float | None = None) -> dict:
+    """stylize_video with its options built (the command's way in); `started`: when the job began."""
+    started = time.perf_counter() if started is None else started
+    style = resolve_precision(style)
     style_list = as_list(styles)
     paths = [s for s in style_list if isinstance(s, (str, os.PathLike))]
     check_side_files({"--preview": video.preview, "--report": report_path, "--plot": plot_path},
