@@ -163,6 +163,20 @@ def test_progress_labels_windows_settles_early_stops_and_logs_above_the_bars(cap
     assert "note: hello\n" in capsys.readouterr().err
 
 
+def test_progress_in_a_log_file_is_a_line_per_redraw_and_covers_the_steps_after_the_frames(tmp_path, capsys):
+    """stderr in a file (nohup, a cluster job): tqdm's carriage returns made a few long lines that
+    tail and grep could not read, and after the last frame (E_warp, then encoding: minutes for a
+    long video) the log still said 97 % with nothing moving (the long-run audit)."""
+    code = main(["stylize", str(ROOT / "samples/clip.mp4"), "--style", str(ROOT / "samples/style.png"),
+                 "-o", str(tmp_path / "out.mp4"), "--weights", "random", "--size", "32", "--iterations", "3",
+                 "--frame-iterations", "2", "--end", "4"])
+    err = capsys.readouterr().err
+    assert code == 0 and "\r" not in err and "\x1b" not in err
+    lines = err.splitlines()
+    assert any(line.startswith("frames: 100%") and "4/4" in line for line in lines)
+    assert [line.split(":")[0] for line in lines if line.startswith(("E_warp:", "encoding:"))] == ["E_warp", "encoding"]
+
+
 def test_a_preview_that_cannot_be_written_is_dropped_not_the_run(tmp_path, caplog):
     from vidstyle.preview import Preview
 

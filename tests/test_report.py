@@ -35,3 +35,31 @@ def test_a_long_run_is_plotted_as_a_band_without_warnings(tmp_path):
         warnings.simplefilter("error")
         plot_losses(tmp_path / "p.png", {"frames": frames, "warp_error": {"output": 1e-3, "pairs": [1e-3] * 399}})
     assert (tmp_path / "p.png").read_bytes()[:4] == b"\x89PNG"
+
+
+def test_shot_starts_are_drawn_apart_from_the_band(tmp_path):
+    """A long run with scene cuts: the frames that start a shot run the first frame's budget, and
+    in the band its last iterations were theirs alone, a 16x drop that read as convergence (the
+    long-run audit: 598 frames of 4 history rows, the cut frame of 6)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    import numpy as np
+
+    from vidstyle.report import _band, plot_groups
+
+    def frame(i: int, rows: int, cut: bool) -> dict:
+        steps = np.arange(float(rows))
+        return {"index": i, "cut": cut, "history": np.stack([steps, 1e4 + 0 * steps, 1e6 / (1 + steps),
+                                                             3e4 + 0 * steps, 1 + 0 * steps, 2e6 / (1 + steps)], 1).tolist()}
+
+    frames = [frame(i, 7 if i in (0, 300) else 4, i == 300) for i in range(600)]
+    starts, banded = plot_groups(frames)
+    assert [f["index"] for f in starts] == [0, 300] and len(banded) == 598
+    assert plot_groups(frames[:20]) == (frames[:20], [])  # few frames: a curve each
+    _, ax = plt.subplots()
+    # A band over frames of which a few run longer (--tol stops the others): drawn while half have values.
+    assert _band(ax, [frame(i, 7 if i < 3 else 4, False) for i in range(10)], 2, "red")
+    assert list(ax.lines[-1].get_xdata()) == [0.0, 1.0, 2.0, 3.0]
+    plt.close("all")

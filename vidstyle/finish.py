@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 
+import numpy as np
+
 from . import backend
 from .config import StyleOptions, VideoOptions
 from .encode import VideoWriter
@@ -12,7 +14,7 @@ from .images import resize
 from .jobs import Job, style_name
 from .prepare import ImageLike
 from .report import REPORT_VERSION, config_dict
-from .stability import warp_error
+from .stability import mean_counted, pair_errors
 from .workdir import ENTRIES, WorkDir, new_manifest
 
 
@@ -45,10 +47,17 @@ class PendingOutput:
         self.commit, self.abort = commit, abort
 
 
-def write_output(job: Job, video: VideoOptions, count: int) -> PendingOutput:
-    """Write the output (video, or frames at the original size) up to its last step."""
+def write_output(job: Job, video: VideoOptions, count: int, step: Callable[[], object] = lambda: None) -> PendingOutput:
+    """Write the output (video, or frames at the original size) up to its last step; `step()`
+    after each of the run's frames."""
     original = (job.info.width, job.info.height)
-    frames = (job.work.load(p) for p in range(count))
+
+    def load(position: int) -> np.ndarray:
+        frame = job.work.load(position)
+        step()
+        return frame
+
+    frames = (load(p) for p in range(count))
     if video.output_size == "original" and job.info.mixed_sizes:
         sources = (f for _, f in job.reader)  # each image back to its own size
         frames = (resize(f, s.shape[1], s.shape[0]) for f, s in zip(frames, sources))
@@ -84,8 +93,9 @@ def write_output(job: Job, video: VideoOptions, count: int) -> PendingOutput:
     return PendingOutput()  # working-size frames: the work folder is the output
 
 
-def warp_errors(job: Job, video: VideoOptions, count: int) -> dict:
-    """E_warp (METHOD.md 5) of the output and of the original frames at the working size."""
+def warp_errors(job: Job, video: VideoOptions, count: int, step: Callable[[], object] = lambda: None) -> dict:
+    """E_warp (METHOD.md 5) of the output and of the original frames at the working size, in one
+    pass along one flow per pair; `step()` after each pair."""
     if job.info.mixed_sizes:  # unrelated images: no flow between them
         nan = float("nan")
         return {"output": nan, "original": nan, "pairs": [], "original_pairs": [],
@@ -97,7 +107,12 @@ def warp_errors(job: Job, video: VideoOptions, count: int) -> dict:
             yield resize(frame, *job.size)
 
     out = (job.work.load(p) for p in range(count))
+    pairs: list[float] = []
+    floor_pairs: list[float] = []
     # The pairs the run treated as cuts (--scene-cut) are the ones left out.
-    value, pairs = warp_error(out, originals(), video.flow, video.scene_cut)
-    floor, floor_pairs = warp_error(originals(), originals(), video.flow, video.scene_cut)
-    return {"output": value, "original": floor, "pairs": pairs, "original_pairs": floor_pairs}
+    for output, original in pair_errors(out, originals(), video.flow, video.scene_cut):
+        pairs.append(output)
+        floor_pairs.append(original)
+        step()
+    return {"output": mean_counted(pairs), "original": mean_counted(floor_pairs), "pairs": pairs,
+            "original_pairs": floor_pairs}

@@ -160,9 +160,11 @@ def _run(job: Job, styles: Sequence[ImageLike], engine: Engine, style_at: StyleA
     pending = None
     try:
         tick = time.perf_counter()
-        warp = warp_errors(job, video, count)
+        warp = warp_errors(job, video, count, _stage(progress, "E_warp", max(count - 1, 0), "pair"))
         measuring = time.perf_counter() - tick
-        pending = write_output(job, video, count)
+        writes = job.to_video or video.output_size == "original"  # else the frames are the output
+        label = "encoding" if job.to_video else "writing frames"
+        pending = write_output(job, video, count, _stage(progress, label, count, "frame") if writes else _nothing)
         wall = time.perf_counter() - started - measuring  # the job's time; E_warp is a measurement of it
         report = video_report(job, styles, style, video, manifest["state"], entries, busy, wall, warp)
         if report_path:
@@ -189,6 +191,18 @@ def _run(job: Job, styles: Sequence[ImageLike], engine: Engine, style_at: StyleA
         raise IncompleteInputError(f"{exc}; the {count} frames decoded are stylised and written to {job.output}") \
             from None
     return report
+
+
+def _nothing() -> None:
+    pass
+
+
+def _stage(progress: Progress | None, label: str, total: int, unit: str) -> Callable[[], None]:
+    """Show a step after the frames as a bar of its own; returns what advances it."""
+    if progress is None:
+        return _nothing
+    progress.stage(label, total, unit)
+    return progress.step
 
 
 def _add_stopped_time(work: WorkDir, manifest: dict, started: float) -> None:

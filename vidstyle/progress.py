@@ -40,6 +40,28 @@ def _redraw_every() -> float:
     return 0.1 if _on_terminal() else LOG_INTERVAL
 
 
+class _LineFile:
+    """Where bars write in a log file: each redraw a line of its own. tqdm redraws with a carriage
+    return, which a log file keeps, so `tail`, `grep` and `wc -l` saw a few very long lines."""
+
+    def __init__(self, stream) -> None:
+        self.stream, self.last = stream, ""
+
+    def write(self, text: str) -> None:
+        # Nor the cursor moves that stack bars on a terminal, nor the padding that covers a longer line.
+        line = text.replace("\r", "").replace("\x1b[A", "").strip()
+        if line and line != self.last:  # a bar is redrawn unchanged as it is closed
+            self.stream.write(line + "\n")
+            self.last = line
+
+    def flush(self) -> None:
+        self.stream.flush()
+
+
+def _bar_file():
+    return sys.stderr if _on_terminal() else _LineFile(sys.stderr)
+
+
 class IterationBar:
     """The current frame's iterations; the postfix starts with the loss being optimised (the
     weighted total), then the unweighted components, so that a narrow terminal keeps the first.
@@ -47,7 +69,7 @@ class IterationBar:
 
     def __init__(self, total: int, quiet: bool, desc: str = "iterations", position: int = 0, scales: bool = False):
         self.bar = tqdm(total=total, desc=desc, unit="it", disable=quiet, leave=position == 0, position=position,
-                        dynamic_ncols=True, mininterval=_redraw_every())
+                        dynamic_ncols=True, mininterval=_redraw_every(), file=_bar_file())
         self.label, self.scales, self.size = desc, scales, (0, 0)
 
     def reset(self, total: int, desc: str) -> None:
@@ -84,19 +106,21 @@ class IterationBar:
 
 
 class VideoProgress:
-    """Two bars: frames (s/frame, ETA) and the current frame's iterations (loss terms). In a log
-    file only the frames bar, every LOG_INTERVAL seconds."""
+    """Two bars: frames (s/frame, ETA) and the current frame's iterations (loss terms), then one
+    for each step after the frames (E_warp, encoding). In a log file the frames bar and the steps',
+    a line every LOG_INTERVAL seconds."""
 
     def __init__(self, quiet: bool, scales: bool = False):
         self.quiet, self.scales = quiet, scales
         # Shown from begin(): an error found before the run has no bars. Until then, hidden ones.
         self.frames = tqdm(disable=True)
         self.iterations = IterationBar(0, quiet=True)
+        self.after = tqdm(disable=True)
 
     def begin(self, total_frames: int, finished: int) -> None:
         self.frames = tqdm(total=total_frames, initial=finished,  # a resumed run counts its finished frames
                            desc="frames", unit="frame", disable=self.quiet, position=0, dynamic_ncols=True,
-                           mininterval=_redraw_every())
+                           mininterval=_redraw_every(), file=_bar_file())
         self.iterations = IterationBar(0, self.quiet or not _on_terminal(), position=1, scales=self.scales)
 
     def frame_start(self, position: int, iterations: int, frames: int) -> None:
@@ -112,6 +136,18 @@ class VideoProgress:
         self.frames.set_postfix_str(f"last {seconds:.1f} s", refresh=False)
         self.frames.update(1)
 
+    def stage(self, label: str, total: int, unit: str) -> None:
+        """A step after the frames (E_warp over 10,000 frames takes minutes): a bar of its own."""
+        self.frames.refresh()  # in a log file, the last line said 97 %: lines come every 10 s
+        self.iterations.close()
+        self.after.close()
+        self.after = tqdm(total=total, desc=label, unit=unit, disable=self.quiet, position=1, leave=False,
+                          dynamic_ncols=True, mininterval=_redraw_every(), file=_bar_file())
+
+    def step(self) -> None:
+        self.after.update(1)
+
     def close(self) -> None:
         self.iterations.close()
+        self.after.close()
         self.frames.close()

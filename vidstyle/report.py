@@ -100,12 +100,10 @@ def plot_losses(path: str | os.PathLike, report: dict) -> None:
     ax = axes[0][0]
     colours = {"content": "tab:blue", "style": "tab:red", "tv": "tab:green", "temporal": "tab:purple", "total": "black"}
     alpha = 1.0 if len(frames) == 1 else 0.4
-    # Beyond MANY_FRAMES curves the lines are a solid band: frame 0 (the longest budget), then the
-    # median of the others and their 10-90 % band (2000 frames took 22 s and showed nothing).
-    banded = frames[1:] if len(frames) > MANY_FRAMES else []
+    starts, banded = plot_groups(frames)
     for j, name in enumerate(TERMS, start=1):
         drawn = _band(ax, banded, j, colours[name])
-        for frame in frames[:1] if banded else frames:
+        for frame in starts:
             hist = np.asarray(frame["history"], dtype=float)
             if hist.size == 0 or not np.any(hist[:, j] > 0):
                 continue
@@ -123,7 +121,8 @@ def plot_losses(path: str | os.PathLike, report: dict) -> None:
     ax.set_yscale("log")
     ax.set_xlabel("iteration")
     ax.set_ylabel("loss (unweighted components; total as optimised)")
-    ax.set_title(f"{len(frames)} frames: frame 0, the others' median and 10-90 % band" if banded
+    shots = f"{len(starts)} shot starts" if len(starts) > 1 else "frame 0"
+    ax.set_title(f"{len(frames)} frames: {shots}, the others' median and 10-90 % band" if banded
                  else f"{len(frames)} frame(s)")
     ax.legend(loc="upper right")  # "best" is slow with many lines, and says so on stderr
     if pairs:
@@ -139,16 +138,29 @@ def plot_losses(path: str | os.PathLike, report: dict) -> None:
     write_bytes_atomic(path, buffer.getvalue())
 
 
+def plot_groups(frames: list[dict]) -> tuple[list[dict], list[dict]]:
+    """(frames drawn one curve each, frames drawn as a band). Beyond MANY_FRAMES curves the lines
+    are a solid band (2000 frames took 22 s and showed nothing): the frames that start a shot (the
+    first, and after a scene cut: the longest budget) are drawn, up to MANY_FRAMES of them, and the
+    others as a band. With the shot starts in it, the band's last iterations were theirs alone: a
+    drop that looked like convergence."""
+    if len(frames) <= MANY_FRAMES:
+        return frames, []
+    starts = [f for k, f in enumerate(frames) if k == 0 or f.get("cut")]
+    return starts[:MANY_FRAMES], [f for k, f in enumerate(frames) if k > 0 and not f.get("cut")]
+
+
 def _band(ax, frames: list[dict], column: int, colour: str) -> bool:
-    """The median and 10-90 % band over frames of one history column, per iteration; False when
-    there is nothing to draw (no frames, or the term is 0 throughout)."""
+    """The median and 10-90 % band over frames of one history column, per iteration, while at
+    least half the frames have one (--tol ends some early); False when there is nothing to draw
+    (no frames, or the term is 0 throughout)."""
     rows = [np.asarray(f["history"], dtype=float) for f in frames if f["history"]]
     if not rows:
         return False
     stack = np.full((len(rows), max(len(r) for r in rows)), np.nan)
     for i, r in enumerate(rows):
         stack[i, :len(r)] = np.where(r[:, column] > 0, r[:, column], np.nan)  # a log axis has no 0
-    kept = np.isfinite(stack).any(axis=0)
+    kept = np.isfinite(stack).sum(axis=0) * 2 >= len(rows)
     if not kept.any():
         return False
     steps = max(rows, key=len)[:, 0][kept]  # the iteration column of the longest history

@@ -42,6 +42,8 @@ class Progress(Protocol):
     def frame_start(self, position: int, iterations: int, frames: int) -> None: ...  # frames: of a --batch window
     def iteration(self, iteration: int, terms: np.ndarray, image: object) -> None: ...
     def frame_done(self, position: int, seconds: float) -> None: ...
+    def stage(self, label: str, total: int, unit: str) -> None: ...  # a step after the frames
+    def step(self) -> None: ...  # one of its `total`
 
 
 @dataclass

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from itertools import zip_longest
 
 import cv2
@@ -38,10 +38,28 @@ def warp_error(
     (`is_scene_cut` with `cut_threshold`; None counts them) are NaN too: across a cut there is no
     motion to be stable along, and one cut pair would otherwise outweigh a whole shot.
     """
+    per_pair = [output for output, _ in pair_errors(output_frames, original_frames, method, cut_threshold)]
+    return mean_counted(per_pair), per_pair
+
+
+def mean_counted(per_pair: list[float]) -> float:
+    """E_warp from its pairs: the mean of those that count (not NaN); NaN when none does."""
+    counted = [e for e in per_pair if not np.isnan(e)]
+    return float(np.mean(counted)) if counted else float("nan")
+
+
+def pair_errors(
+    output_frames: Iterable[np.ndarray],
+    original_frames: Iterable[np.ndarray],
+    method: str = "dis",
+    cut_threshold: float | None = SCENE_CUT,
+) -> Iterator[tuple[float, float]]:
+    """Each pair's warping error (warp_error's rules), of the output and of the original itself
+    (resized to the output's size): one flow and one pass over the frames give E_warp and its floor."""
     check_method(method)
-    per_pair: list[float] = []
     prev_out: np.ndarray | None = None
     prev_orig: np.ndarray | None = None
+    nan = float("nan")
     for index, (out, orig) in enumerate(zip_longest(output_frames, original_frames)):
         if out is None or orig is None:  # one sequence ended first
             short = "output" if out is None else "original"
@@ -60,10 +78,14 @@ def warp_error(
             flow_bwd, mask = pair.flow_bwd, pair.mask
             count = int(mask.sum())
             if count == 0 or (cut_threshold is not None and is_scene_cut(pair, cut_threshold)):
-                per_pair.append(float("nan"))
+                yield nan, nan
             else:
-                err = np.mean((out01 - warp(prev_out, flow_bwd)) ** 2, axis=-1)
-                per_pair.append(float(err[mask].sum() / count))
+                yield _masked_error(out01, prev_out, flow_bwd, mask), _masked_error(
+                    orig.astype(np.float32) / 255.0, prev_orig.astype(np.float32) / 255.0, flow_bwd, mask)
         prev_out, prev_orig = out01, orig
-    counted = [e for e in per_pair if not np.isnan(e)]
-    return (float(np.mean(counted)) if counted else float("nan")), per_pair
+
+
+def _masked_error(frame01: np.ndarray, previous01: np.ndarray, flow_bwd: np.ndarray, mask: np.ndarray) -> float:
+    """Σ M·‖O_t − warp(O_t−1)‖² / Σ M, the channel mean inside (METHOD.md 5)."""
+    err = np.mean((frame01 - warp(previous01, flow_bwd)) ** 2, axis=-1)
+    return float(err[mask].sum() / int(mask.sum()))
