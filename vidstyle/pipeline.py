@@ -149,12 +149,15 @@ def _run(job: Job, styles: Sequence[ImageLike], engine: Engine, style_at: StyleA
     if progress:
         progress.begin(total, done)
     try:
-        entries, busy = _stylize_frames(job, engine, style_at, style, video, manifest, done, progress)
+        busy = _stylize_frames(job, engine, style_at, style, video, manifest, done, progress)
     except KeyboardInterrupt:
         _add_stopped_time(work, manifest, started)
         raise Interrupted(f"stopped after {work.finished()} of {total} frames, kept in {work.folder}; "
                           "run the same command again to resume") from None
     count = work.finished()
+    # Read back rather than kept: a frame's entry holds its loss history (42 KB at 150 iterations,
+    # 420 MB over 10,000 frames, held for the whole run).
+    entries = work.load_entries(count)
     # Everything up to the output's last step (a rename) can be stopped: the run resumes with all
     # frames done and writes it. The report and plot come first, so an output never lacks them.
     pending = None
@@ -229,13 +232,13 @@ def _resume_point(work: WorkDir, manifest: dict, batch: int) -> int:
 
 
 def _stylize_frames(job: Job, engine: Engine, style_at: StyleAt, style: StyleOptions, video: VideoOptions,
-                    manifest: dict, done: int, progress: Progress | None) -> tuple[list[dict], float]:
-    """Optimise the frames from `done` on, saving each as it is finished; returns the report entries
-    of all frames (the earlier runs' too) and the seconds spent inside the compiled steps."""
+                    manifest: dict, done: int, progress: Progress | None) -> float:
+    """Optimise the frames from `done` on, saving each and its report entry as it is finished;
+    returns the seconds spent inside the compiled steps."""
     work, state = job.work, manifest["state"]
     reach = max(video.long_term)
     history = {p: work.load(p) for p in range(max(0, done - reach), done)}
-    entries = work.load_entries(done)
+    work.load_entries(done)  # an interrupted run's entry for a frame it did not save is dropped
     preview = Preview(video.preview, video.preview_window, video.preview_every)
     frames = prefetch(source_frames(job.reader, job.size, video.long_term, video.flow, video.scene_cut, done,
                                     video.independent, _fit(job.info, style)))
@@ -258,10 +261,9 @@ def _stylize_frames(job: Job, engine: Engine, style_at: StyleAt, style: StyleOpt
         # leaves an entry that load_entries drops (after the save, it left a frame with none).
         work.append_entry(entry)
         work.save(out.position, out.image)
-        entries.append(entry)
         if video.batch > 1 and out.slot == out.window_size - 1:  # the window is complete
             state["windows_done"] = out.position + 1
             work.write_manifest(manifest)
         if progress:
             progress.frame_done(out.position, out.seconds)
-    return entries, busy
+    return busy
