@@ -117,7 +117,8 @@ def plan(source: Path, output: Path, styles: list, style: StyleOptions, video: V
     to_video, in_place, stale = check_output(source, output, info, video, names)
     fps_out, repeats = _output_timing(reader, to_video)
     audio_from = _audio_source(source, info, video, output if to_video else None)
-    check_disk(output, reader.expected, size)
+    rows = (max(style.iterations, video.frame_iterations) + 1) * style.scales  # a frame's loss rows, at most
+    check_disk(output, reader.expected, size, rows)
     settings = {
         "input": str(source.resolve()),
         "input_frames": info.frame_count,
