@@ -9,9 +9,9 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from .config import TOTAL, StyleOptions
+from .config import CONTENT, STYLE, TOTAL, TV, StyleOptions
 from .errors import InputError
-from .images import resize
+from .images import resize, to_uint8
 from .multiscale import optimize, resize_batch
 from .optimize import IterationCallback, Result, Targets
 from .prepare import (
@@ -26,7 +26,6 @@ from .prepare import (
     initial_image,
     luminance,
     prepare_styles,
-    to_uint8,
     with_content_colors,
     working_size,
 )
@@ -105,4 +104,5 @@ def loss_terms(
     engine = get_engine(o)
     grams = engine.style_targets(style_list, blend_weights(o, len(style_list)))
     terms = engine.evaluate(image_rgb[None], engine.targets(content_rgb[None], grams, coefficients(o)))[0]
-    return {"content": float(terms[0]), "style": float(terms[1]), "tv": float(terms[2]), "total": float(terms[TOTAL])}
+    return {"content": float(terms[CONTENT]), "style": float(terms[STYLE]), "tv": float(terms[TV]),
+            "total": float(terms[TOTAL])}

@@ -22,6 +22,7 @@ import numpy as np
 
 from .config import FLOW_METHODS, SCENE_CUT
 from .errors import InputError, UsageError
+from .images import to_uint8
 
 WEIGHT_SIGMA = 0.8  # px, the blur that keeps c soft (METHOD.md 4)
 MOTION_BOUNDARY_WEIGHT = 0.5  # c on motion boundaries, where METHOD.md 4 has 0 (see _reliability)
@@ -47,7 +48,7 @@ def _gray8(frame: np.ndarray, name: str) -> np.ndarray:
     """Gray uint8 for OpenCV's flow; float input is read on the 0-255 scale (METHOD.md 1)."""
     img = np.asarray(frame)
     if img.dtype != np.uint8:
-        img = np.clip(np.rint(img.astype(np.float32)), 0, 255).astype(np.uint8)
+        img = to_uint8(img.astype(np.float32))
     if img.ndim == 3 and img.shape[2] == 3:
         return cv2.cvtColor(img, cv2.COLOR_RGB2GRAY)
     if img.ndim == 3 and img.shape[2] == 1:

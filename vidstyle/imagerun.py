@@ -14,8 +14,8 @@ from .api import check_image_job, run_image
 from .backend import Tensor
 from .config import TOTAL, StyleOptions
 from .device import resolve_precision
-from .images import read_image, resize, write_image
-from .prepare import get_engine, to_uint8
+from .images import read_image, resize, to_uint8, write_image
+from .prepare import get_engine
 from .preview import Preview
 from .progress import IterationBar, short
 from .report import REPORT_VERSION, config_dict, frame_entries, plot_losses, write_report

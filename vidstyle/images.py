@@ -49,6 +49,11 @@ def three_channels(img: np.ndarray) -> np.ndarray:
     return out
 
 
+def to_uint8(image: np.ndarray) -> np.ndarray:
+    """An image on the 0-255 scale as uint8, rounded (not truncated) and clipped."""
+    return np.clip(np.rint(image), 0, 255).astype(np.uint8)
+
+
 def to_rgb8(array: np.ndarray, name: str = "image") -> np.ndarray:
     """Convert a decoded OpenCV array (gray, BGR, BGRA; 8/16-bit/float) to RGB uint8."""
     img = np.asarray(array)

@@ -87,10 +87,14 @@ def coefficients(o: StyleOptions, temporal: float = 0.0) -> tuple[float, float, 
     return (o.content_weight, o.style_weight, o.tv_weight, temporal)
 
 
+def _ycrcb(rgb: np.ndarray) -> np.ndarray:
+    """YCrCb (BT.601) on [0, 1] of an RGB image on 0-255."""
+    return cv2.cvtColor(np.clip(rgb, 0, 255).astype(np.float32) / 255.0, cv2.COLOR_RGB2YCrCb)
+
+
 def luminance(rgb: np.ndarray) -> np.ndarray:
     """Y of YCrCb (BT.601), replicated to three channels."""
-    y = cv2.cvtColor(np.clip(rgb, 0, 255).astype(np.float32) / 255.0, cv2.COLOR_RGB2YCrCb)[..., 0]
-    return np.repeat(y[..., None] * 255.0, 3, axis=2)
+    return np.repeat(_ycrcb(rgb)[..., :1] * 255.0, 3, axis=2)
 
 
 def match_luminance(style_y: np.ndarray, content_y: np.ndarray) -> np.ndarray:
@@ -101,10 +105,14 @@ def match_luminance(style_y: np.ndarray, content_y: np.ndarray) -> np.ndarray:
 
 def with_content_colors(result_rgb: np.ndarray, content_rgb: np.ndarray) -> np.ndarray:
     """The result's luminance with the content's chroma: --preserve-colors."""
-    res = cv2.cvtColor(np.clip(result_rgb, 0, 255).astype(np.float32) / 255.0, cv2.COLOR_RGB2YCrCb)
-    con = cv2.cvtColor(np.clip(content_rgb, 0, 255).astype(np.float32) / 255.0, cv2.COLOR_RGB2YCrCb)
-    con[..., 0] = res[..., 0]
+    con = _ycrcb(content_rgb)
+    con[..., 0] = _ycrcb(result_rgb)[..., 0]
     return np.clip(cv2.cvtColor(con, cv2.COLOR_YCrCb2RGB) * 255.0, 0, 255)
+
+
+def style_size(style: np.ndarray, size: tuple[int, int], o: StyleOptions) -> tuple[int, int]:
+    """(w, h) a style image is scaled to: its longest side --style-scale × the working longest side."""
+    return fit_size(style.shape[1], style.shape[0], max(1, round(max(size) * o.style_scale)))
 
 
 def prepare_styles(
@@ -115,11 +123,9 @@ def prepare_styles(
     With --preserve-colors they become luminance, matched to the content's when one is given
     (a video's frames vary, so there the style's own luminance is kept).
     """
-    longest = max(1, round(max(size) * o.style_scale))
     out = []
     for style in styles:
-        w, h = fit_size(style.shape[1], style.shape[0], longest)
-        style = resize(style, w, h)
+        style = resize(style, *style_size(style, size, o))
         if o.preserve_colors:
             style = luminance(style)
             if content is not None:
@@ -156,9 +162,8 @@ def checked_size(width: int, height: int, o: StyleOptions, what: str) -> tuple[i
 def check_styles_at(styles: Sequence[np.ndarray], size: tuple[int, int], o: StyleOptions) -> None:
     """Each style image, as prepare_styles scales it, still large enough for the layers."""
     need = min_short_side(o.layers)
-    longest = max(1, round(max(size) * o.style_scale))
     for number, style in enumerate(styles, start=1):
-        w, h = fit_size(style.shape[1], style.shape[0], longest)
+        w, h = style_size(style, size, o)
         if min(w, h) < need:
             raise UsageError(f"--style-scale {o.style_scale}: style image {number} becomes {w}x{h}, below the "
                              f"{need} px on each side that the chosen layers need")
@@ -170,6 +175,3 @@ def working_size(width: int, height: int, size: int | None) -> tuple[int, int]:
         return width, height
     return fit_size(width, height, size)
 
-
-def to_uint8(image: np.ndarray) -> np.ndarray:
-    return np.clip(np.rint(image), 0, 255).astype(np.uint8)

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 from tqdm import tqdm
 
-from .config import TOTAL
+from .config import CONTENT, STYLE, TEMPORAL, TOTAL, TV
 
 if TYPE_CHECKING:
     from .backend import Tensor
@@ -87,8 +87,8 @@ class IterationBar:
                 self.bar.set_description(f"{self.label} at {width}x{height}", refresh=False)
         row = terms.sum(axis=0)
         self.bar.set_postfix_str(
-            f"loss {short(row[TOTAL])} | content {short(row[0])} style {short(row[1])} tv {short(row[2])}"
-            + (f" temporal {short(row[3])}" if row[3] else ""),
+            f"loss {short(row[TOTAL])} | content {short(row[CONTENT])} style {short(row[STYLE])} tv {short(row[TV])}"
+            + (f" temporal {short(row[TEMPORAL])}" if row[TEMPORAL] else ""),
             refresh=False,
         )
         # update() redraws at most every mininterval: a redraw per iteration wrote 150 bytes per

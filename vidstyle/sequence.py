@@ -24,9 +24,10 @@ from .backend import Tensor
 from .config import TOTAL, StyleOptions, VideoOptions
 from .diffwarp import bilinear_taps
 from .errors import OptimizationError
+from .images import to_uint8
 from .multiscale import optimize, resize_batch
 from .optimize import Engine, IterationCallback, Result, Targets
-from .prepare import coefficients, initial_image, luminance, to_uint8, with_content_colors
+from .prepare import coefficients, initial_image, luminance, with_content_colors
 from .preview import Preview
 from .signals import raise_if_stopped
 from .temporal import SourceFrame, start_image, temporal_inputs
