@@ -19,6 +19,7 @@ from .prepare import (
     as_list,
     as_rgb,
     blend_weights,
+    check_init,
     check_styles_at,
     checked_size,
     coefficients,
@@ -36,8 +37,7 @@ def check_image_job(content: np.ndarray, styles: Sequence[np.ndarray], o: StyleO
     blend_weights(o, len(styles))
     size = checked_size(content.shape[1], content.shape[0], o, "the content image")
     check_styles_at(styles, size, o)
-    if o.init not in ("content", "noise"):
-        as_rgb(o.init, "--init")  # InputError naming the file
+    check_init(o.init)
     return size
 
 

@@ -89,9 +89,7 @@ class StyleOptions:
         Values are taken as a program has them: Paths, NumPy numbers, "1,3" for a list."""
         known = {f.name for f in dataclasses.fields(cls)}
         options = {k: plain(v) for k, v in apply_preset(options, known).items()}
-        unknown = sorted(set(options) - known)
-        if unknown:
-            raise UsageError(f"unknown option {', '.join(unknown)}; known: {', '.join(sorted(known))}")
+        _refuse_unknown(options, known)
         for key in ("content_layers", "style_layers", "style_layer_weights", "style_blend"):
             if isinstance(options.get(key), (list, str)):
                 value = options[key]
@@ -129,6 +127,17 @@ def _finite_nonneg(value: float, option: str) -> None:
         raise UsageError(f"{option}: expected a number >= 0, got {value!r}")
 
 
+def _positive(value: float, option: str) -> None:
+    if not _is_number(value) or not math.isfinite(value) or value <= 0:
+        raise UsageError(f"{option}: expected a number > 0, got {value!r}")
+
+
+def _refuse_unknown(options: dict, known: set[str]) -> None:
+    """An API keyword that is no option is an error, not ignored (a typo would change nothing)."""
+    if unknown := sorted(set(options) - known):
+        raise UsageError(f"unknown option {', '.join(unknown)}; known: {', '.join(sorted(known))}")
+
+
 def _is_number(value: object) -> bool:
     """A real number (API keywords may be anything; a str must not reach a comparison)."""
     return isinstance(value, (int, float)) and not isinstance(value, bool)
@@ -141,10 +150,7 @@ def validate(o: StyleOptions) -> None:
     for name in ("content_weight", "style_weight", "tv_weight", "tol", "eps"):
         _finite_nonneg(getattr(o, name), "--" + name.replace("_", "-"))
     for name in ("lr", "style_scale"):
-        value = getattr(o, name)
-        _finite_nonneg(value, "--" + name.replace("_", "-"))
-        if value == 0:
-            raise UsageError(f"--{name.replace('_', '-')}: must be > 0")
+        _positive(getattr(o, name), "--" + name.replace("_", "-"))
     if isinstance(o.seed, bool) or not isinstance(o.seed, int) or o.seed < 0:
         raise UsageError(f"--seed: expected an integer >= 0, got {o.seed!r}")
     for name in ("beta1", "beta2"):
@@ -223,9 +229,7 @@ class VideoOptions:
         options = {k: plain(v) for k, v in apply_preset(options).items()}
         names = {f.name for f in dataclasses.fields(cls)}
         known = names | {f.name for f in dataclasses.fields(StyleOptions)}
-        unknown = sorted(set(options) - known)
-        if unknown:
-            raise UsageError(f"unknown option {', '.join(unknown)}; known: {', '.join(sorted(known))}")
+        _refuse_unknown(options, known)
         if isinstance(options.get("long_term"), (str, list)):
             value = options["long_term"]
             try:
@@ -243,9 +247,7 @@ def validate_video(v: VideoOptions) -> None:
     if not isinstance(v.frame_iterations, int) or v.frame_iterations < 0:
         raise UsageError(f"--frame-iterations: expected an integer >= 0, got {v.frame_iterations!r}")
     if v.frame_lr is not None:
-        _finite_nonneg(v.frame_lr, "--frame-lr")
-        if v.frame_lr == 0:
-            raise UsageError("--frame-lr: must be > 0")
+        _positive(v.frame_lr, "--frame-lr")
     if v.init_mode not in VIDEO_INITS:
         raise UsageError(f"--init: for videos expected {', '.join(VIDEO_INITS)} or a path, got {v.init_mode!r}")
     _finite_nonneg(v.temporal_weight, "--temporal-weight")

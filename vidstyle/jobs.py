@@ -18,7 +18,7 @@ from .ffmpeg import audio_duration
 from .folders import folder_sizes, list_frames
 from .formats import FORMATS
 from .outputs import beside, check_disk, check_output, is_video_path, output_names
-from .prepare import ImageLike, as_rgb, blend_weights, check_styles_at, checked_size
+from .prepare import ImageLike, as_rgb, blend_weights, check_init, check_styles_at, checked_size
 from .report import config_dict
 from .source import open_source, reader_timing
 from .video import FrameReader, StreamInfo
@@ -90,8 +90,7 @@ def check_styles(styles: list, style: StyleOptions) -> list[np.ndarray]:
     Returns the styles as RGB arrays, decoded once for the whole run."""
     blend_weights(style, len(styles))
     style_rgb = [as_rgb(s, "style") for s in styles]  # InputError naming the file
-    if style.init not in ("content", "noise"):
-        as_rgb(style.init, "--init")
+    check_init(style.init)
     return style_rgb
 
 

@@ -134,6 +134,12 @@ def prepare_styles(
     return out
 
 
+def check_init(init: str) -> None:
+    """An --init image (not 'content' or 'noise') must be readable before any work."""
+    if init not in ("content", "noise"):
+        as_rgb(init, "--init")  # InputError naming the file
+
+
 def initial_image(init: str, content: np.ndarray, seed: int) -> np.ndarray:
     if init == "content":
         return content.copy()

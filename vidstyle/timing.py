@@ -148,6 +148,7 @@ def first_showings(repeats: Sequence[int]) -> list[int]:
     return [k for k, n in zip(starts, repeats) if n]
 
 
+_TIME_FORMS = "a frame index (120), seconds (12.5s) or a timecode (01:02.5, 00:01:02.5)"
 _TIMECODE = re.compile(r"^(?:(\d+):)?(\d{1,2}):(\d{1,2}(?:\.\d*)?)$")
 
 
@@ -170,7 +171,7 @@ def parse_time(text: str | int, fps: Fraction | float, times: Sequence[float] | 
 def parse_seconds(text: str | int) -> Fraction | None:
     """The seconds of a time ('12.5s', '01:02.5'), or None for a frame index ('120', 120)."""
     if isinstance(text, bool) or not isinstance(text, (str, int)):
-        raise UsageError(f"time {text!r}: expected a frame index (120), seconds ('12.5s') or a timecode ('01:02.5')")
+        raise UsageError(f"time {text!r}: expected {_TIME_FORMS}")
     raw = str(text).strip().lower()
     if raw.startswith("-"):
         raise UsageError(f"time {text!r} is negative")
@@ -184,6 +185,5 @@ def parse_seconds(text: str | int) -> Fraction | None:
             raise UsageError(f"time {text!r}: minutes and seconds must be below 60")
         seconds = int(hours or 0) * 3600 + int(minutes) * 60 + Fraction(secs)
     else:
-        raise UsageError(f"time {text!r}: expected a frame index (120), seconds (12.5s) "
-                         "or a timecode (01:02.5, 00:01:02.5)")
+        raise UsageError(f"time {text!r}: expected {_TIME_FORMS}")
     return seconds

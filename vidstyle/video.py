@@ -177,7 +177,8 @@ class FrameReader:
                  every: int = 1, info: StreamInfo | None = None, times: list[float] | None = None) -> None:
         self.info = info or probe(path)
         if start < 0 or every < 1 or (end is not None and end <= start):
-            raise UsageError(f"bad frame range start={start} end={end} every={every}")
+            raise UsageError(f"frame range start={start} end={end} every={every}: expected start >= 0, "
+                             "end > start (or none) and every >= 1")
         if start >= self.info.frame_count:
             raise UsageError(f"{self.info.path}: start frame {start} is past the last frame "
                              f"({self.info.frame_count} frames)")
