@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from .arguments import build_parser, parse, style_options, video_only_given, video_options
-from .config import FOLDER_FPS, StyleOptions, VideoOptions
+from .config import StyleOptions, VideoOptions
 from .errors import InputError, OutputError, UsageError, VidstyleError
 from .images import IMAGE_SUFFIXES
 from .sidefiles import check_parent, check_side_files
@@ -129,22 +129,14 @@ def _video_run(source: Path, output: Path, options: StyleOptions, video: VideoOp
 
 def cmd_info(args: argparse.Namespace) -> int:
     from .images import read_image
-    from .video import probe
+    from .source import probe_input
 
     source = Path(args.input)
     if source.is_file() and not is_video_input(source):
         height, width = read_image(source).shape[:2]
         print(f"{source}: an image, {width}x{height}")
         return 0
-    from .ffmpeg import as_fraction
-
-    try:
-        rate = as_fraction(args.fps) if args.fps else FOLDER_FPS
-    except UsageError as exc:
-        raise UsageError(f"--fps: {exc}") from None
-    info = probe(source, fps=rate, one_size=False)  # a folder of several sizes is described, not refused
-    if args.fps and not info.is_folder:
-        raise UsageError(f"--fps {args.fps}: sets a frame folder's rate; a video keeps its own ({info.fps} fps)")
+    info = probe_input(source, args.fps, one_size=False)  # a folder of several sizes is described, not refused
     sound = f"{info.audio_codec or 'yes'}" if info.has_audio else "none"
     size = f"{info.width}x{info.height}"
     if info.mixed_sizes:
@@ -162,10 +154,9 @@ def cmd_warp_error(args: argparse.Namespace) -> int:
     from .video import iter_frames
 
     # The original's range, as the run was given it (a ranged run's output differed in length).
-    original = open_source(Path(args.original), VideoOptions(start=args.start, end=args.end, every=args.every))
+    original = open_source(Path(args.original), VideoOptions(start=args.start, end=args.end, every=args.every,
+                                                             flow=args.flow, scene_cut=args.scene_cut))
     stylized = iter_frames(Path(args.stylized))
-    if not 0 <= args.scene_cut <= 1:
-        raise UsageError(f"--scene-cut: expected a fraction in [0, 1], got {args.scene_cut!r}")
     value, pairs = warp_error(*as_shown(stylized, original), args.flow, args.scene_cut)
     counted = sum(1 for p in pairs if not math.isnan(p))  # cuts and empty masks are left out
     left_out = f", {len(pairs) - counted} left out (scene cuts)" if counted < len(pairs) else ""

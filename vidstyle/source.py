@@ -15,7 +15,7 @@ from .config import FOLDER_FPS, VideoOptions
 from .errors import UsageError
 from .ffmpeg import as_fraction
 from .timing import first_showings, parse_time, steady_timing
-from .video import FrameReader, frame_times, probe
+from .video import FrameReader, StreamInfo, frame_times, probe
 
 
 def _named(option: str, parse, *args):
@@ -26,13 +26,19 @@ def _named(option: str, parse, *args):
         raise UsageError(f"{option}: {exc}") from None
 
 
+def probe_input(source: Path, fps: object, one_size: bool) -> StreamInfo:
+    """The input's stream, with --fps (a frame folder's rate; refused for a video) applied."""
+    rate = _named("--fps", as_fraction, fps) if fps else FOLDER_FPS
+    info = probe(source, fps=rate, one_size=one_size)
+    if fps and not info.is_folder:
+        raise UsageError(f"--fps {fps}: sets a frame folder's rate; a video keeps its own ({info.fps} fps)")
+    return info
+
+
 def open_source(source: Path, video: VideoOptions) -> FrameReader:
     """The input's frames within --start/--end/--every, checked (for stylize_video and
     iter_stylized_frames alike)."""
-    rate = _named("--fps", as_fraction, video.fps) if video.fps else FOLDER_FPS
-    info = probe(source, fps=rate, one_size=not video.independent)
-    if video.fps and not info.is_folder:
-        raise UsageError(f"--fps {video.fps}: sets a frame folder's rate; a video keeps its own ({info.fps} fps)")
+    info = probe_input(source, video.fps, one_size=not video.independent)
     # A variable-rate video's frames are placed by their timestamps (a decoding pass), not by the
     # average rate: the range's times, where the sound starts, and the output's timing (reader_timing).
     times = frame_times(source) if info.variable_rate and not info.is_folder else None
