@@ -15,9 +15,10 @@ from pathlib import Path
 
 from .arguments import build_parser, parse, style_options, video_only_given, video_options
 from .config import StyleOptions, VideoOptions
-from .errors import InputError, OutputError, UsageError, VidstyleError
+from .errors import InputError, UsageError, VidstyleError
 from .images import IMAGE_SUFFIXES
-from .sidefiles import check_parent, check_side_files
+from .outputs import check_image_output, run_folders
+from .sidefiles import check_side_files
 from .signals import stop_once
 from .video import VIDEO_SUFFIXES
 
@@ -37,21 +38,6 @@ def is_video_input(source: Path) -> bool:
     if source.is_dir() or suffix in VIDEO_SUFFIXES:
         return True
     return suffix not in IMAGE_SUFFIXES and not (source.is_file() and cv2.haveImageReader(str(source)))
-
-
-def check_output(path: Path, input_path: Path, overwrite: bool, styles: Sequence[str] = ()) -> None:
-    """Refuse, before any work, an output that is the input or a style, exists, or cannot be written."""
-    if path.resolve() == input_path.resolve():
-        raise OutputError(f"{path}: the output is the input; choose another path")
-    if any(path.resolve() == Path(s).resolve() for s in styles):
-        raise OutputError(f"{path}: the output is a style image; choose another path")
-    if path.exists() and not path.is_dir() and not path.is_file():
-        raise OutputError(f"{path}: is not a regular file")
-    if path.is_dir():  # --overwrite replaces a file, never a folder
-        raise OutputError(f"{path}: is a folder; give the output image a file name")
-    if path.exists() and not overwrite:
-        raise OutputError(f"{path}: exists; pass --overwrite to replace it")
-    check_parent(path, str(path))
 
 
 def cmd_stylize(args: argparse.Namespace) -> int:
@@ -82,15 +68,13 @@ def _stylize(args: argparse.Namespace) -> int:
     is_video = is_video_input(source)
     options = style_options(args, is_video)
     video = video_options(args)  # values checked for images too: a typo is an error, not ignored
-    from .outputs import run_folders
-
     check_side_files({"--preview": args.preview, "--report": args.report, "--plot": args.plot},
                      [source, output, *args.style], run_folders(source, output) if is_video else [])
     if not source.exists():
         raise InputError(f"{source}: no such file or folder")
     if is_video:
         return _video_run(source, output, options, video, args)
-    check_output(output, source, args.overwrite, args.style)
+    check_image_output(output, source, args.overwrite, args.style)
     if output.suffix.lower() not in IMAGE_SUFFIXES:
         raise UsageError(f"--output {output}: expected an image suffix ({', '.join(IMAGE_SUFFIXES)})")
     if ignored := video_only_given(video, args.preset):

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 import shutil
+from collections.abc import Sequence
 from pathlib import Path
 
 from .config import DEFAULT_CRF, VideoOptions
@@ -20,6 +21,22 @@ log = logging.getLogger(__name__)
 
 DISK_SLACK = 64 << 20  # bytes beyond the frames and entries: the manifest, the encoder's temporary video
 ENTRY_ROW_BYTES = 128
+
+
+def check_image_output(path: Path, input_path: Path, overwrite: bool, styles: Sequence[str] = ()) -> None:
+    """An image run's output: refused, before any work, where it is the input or a style, exists, or
+    cannot be written."""
+    if path.resolve() == input_path.resolve():
+        raise OutputError(f"{path}: the output is the input; choose another path")
+    if any(path.resolve() == Path(s).resolve() for s in styles):
+        raise OutputError(f"{path}: the output is a style image; choose another path")
+    if path.exists() and not path.is_dir() and not path.is_file():
+        raise OutputError(f"{path}: is not a regular file")
+    if path.is_dir():  # --overwrite replaces a file, never a folder
+        raise OutputError(f"{path}: is a folder; give the output image a file name")
+    if path.exists() and not overwrite:
+        raise OutputError(f"{path}: exists; pass --overwrite to replace it")
+    check_parent(path, str(path))
 
 
 def is_video_path(path: Path) -> bool:
