@@ -19,7 +19,7 @@ from .errors import InputError, UsageError, VidstyleError
 from .images import IMAGE_SUFFIXES
 from .outputs import check_image_output, run_folders
 from .sidefiles import check_side_files
-from .signals import stop_once
+from .signals import after_ctrl_c, stop_once
 from .video import VIDEO_SUFFIXES
 
 __all__ = ["build_parser", "main"]
@@ -72,6 +72,11 @@ def _stylize(args: argparse.Namespace) -> int:
                      [source, output, *args.style], run_folders(source, output) if is_video else [])
     if not source.exists():
         raise InputError(f"{source}: no such file or folder")
+    for style in args.style:
+        if not Path(style).exists():
+            raise InputError(f"{style}: no such file")  # as read_image says, 9 s sooner
+    # The backend last: its import takes seconds, and a typo in a path should not wait for it.
+    start_backend(args)
     if is_video:
         return _video_run(source, output, options, video, args)
     check_image_output(output, source, args.overwrite, args.style)
@@ -202,8 +207,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         os.environ.setdefault("OPENCV_FFMPEG_LOGLEVEL", "24")
     undo_stops = stop_once()  # from the start (the `vidstyle` command's entry already did it)
     try:
-        if args.command == "stylize":
-            start_backend(args)
         commands = {"stylize": cmd_stylize, "info": cmd_info, "warp-error": cmd_warp_error}
         return commands[args.command](args)
     except VidstyleError as exc:
@@ -226,5 +229,5 @@ def _fail(args: argparse.Namespace, message: str, code: int) -> int:
     """One `error:` line and the exit code; --debug adds the traceback but keeps the code."""
     if args.debug:
         traceback.print_exc()
-    sys.stderr.write(f"error: {message}\n")
+    sys.stderr.write(f"{after_ctrl_c() if code == 130 else ''}error: {message}\n")
     return code

@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 import sys
 
-from .signals import held, ignore_stops, stop_once
+from .signals import after_ctrl_c, held, ignore_stops, stop_once
 
 
 def console() -> None:
@@ -26,7 +26,7 @@ def console() -> None:
             from .cli import main
         code = main()  # a stop in its first lines (parsing, the logging's imports) lands here
     except KeyboardInterrupt:
-        print("error: interrupted", file=sys.stderr)
+        print(f"{after_ctrl_c()}error: interrupted", file=sys.stderr)
         code = 130
     ignore_stops()
     if code == 130 and _on_jax():

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import sys
 from typing import TYPE_CHECKING
 
@@ -62,14 +63,38 @@ def _bar_file():
     return sys.stderr if _on_terminal() else _LineFile(sys.stderr)
 
 
+def _columns() -> int:
+    try:
+        return os.get_terminal_size(sys.stderr.fileno()).columns
+    except (OSError, ValueError, AttributeError):  # not a terminal after all, or no stderr
+        return 80
+
+
+class _Bar(tqdm):
+    """A tqdm bar that stops two columns short of the terminal's edge. A terminal echoes Ctrl-C as
+    "^C" at the cursor; at the edge the "C" wrapped onto a new line, and the bar, closed and
+    redrawn a line lower, was left on screen twice."""
+
+    @property
+    def format_dict(self):
+        if _on_terminal():
+            self.ncols = _columns() - 2
+        return super().format_dict
+
+
+def _bar(**options) -> tqdm:
+    """A bar as every vidstyle bar is drawn: to stderr (a line a redraw in a log file), redrawn
+    at most every 0.1 s on a terminal and every LOG_INTERVAL seconds in a file."""
+    return _Bar(file=_bar_file(), mininterval=_redraw_every(), **options)
+
+
 class IterationBar:
     """The current frame's iterations; the postfix starts with the loss being optimised (the
     weighted total), then the unweighted components, so that a narrow terminal keeps the first.
     With `scales` (--scales N) the name says the size being optimised, as one bar runs them all."""
 
     def __init__(self, total: int, quiet: bool, desc: str = "iterations", position: int = 0, scales: bool = False):
-        self.bar = tqdm(total=total, desc=desc, unit="it", disable=quiet, leave=position == 0, position=position,
-                        dynamic_ncols=True, mininterval=_redraw_every(), file=_bar_file())
+        self.bar = _bar(total=total, desc=desc, unit="it", disable=quiet, leave=position == 0, position=position)
         self.label, self.scales, self.size = desc, scales, (0, 0)
 
     def reset(self, total: int, desc: str) -> None:
@@ -86,14 +111,24 @@ class IterationBar:
                 self.size = (width, height)
                 self.bar.set_description(f"{self.label} at {width}x{height}", refresh=False)
         row = terms.sum(axis=0)
-        self.bar.set_postfix_str(
-            f"loss {short(row[TOTAL])} | content {short(row[CONTENT])} style {short(row[STYLE])} tv {short(row[TV])}"
-            + (f" temporal {short(row[TEMPORAL])}" if row[TEMPORAL] else ""),
-            refresh=False,
-        )
+        fields = [f"loss {short(row[TOTAL])} |", f"content {short(row[CONTENT])}", f"style {short(row[STYLE])}",
+                  f"tv {short(row[TV])}"] + ([f"temporal {short(row[TEMPORAL])}"] if row[TEMPORAL] else [])
+        self.bar.set_postfix_str(self._fitting(fields), refresh=False)
         # update() redraws at most every mininterval: a redraw per iteration wrote 150 bytes per
         # iteration to a log file, 90 MB over 10,000 frames.
         self.bar.update(min(iteration, self.bar.total) - self.bar.n)
+
+    def _fitting(self, fields: list[str]) -> str:
+        """As many whole fields as leave the bar ten cells at the terminal's width: tqdm cut the
+        line mid-number ("content 5.13" for 5.13e+03) and squeezed the bar to one cell."""
+        if not _on_terminal():
+            return " ".join(fields).rstrip(" |")
+        meter = dict(self.bar.format_dict, ncols=None)  # no width: a bar of ten cells
+        while True:
+            text = " ".join(fields).rstrip(" |")
+            if len(fields) == 1 or len(self.bar.format_meter(**(meter | {"postfix": text}))) <= _columns() - 2:
+                return text
+            fields = fields[:-1]
 
     def finish(self) -> None:
         """Stopped early by --tol: the bar ends full at the iterations run, with no ETA left."""
@@ -113,14 +148,13 @@ class VideoProgress:
     def __init__(self, quiet: bool, scales: bool = False):
         self.quiet, self.scales = quiet, scales
         # Shown from begin(): an error found before the run has no bars. Until then, hidden ones.
-        self.frames = tqdm(disable=True)
+        self.frames: tqdm = _Bar(disable=True)
         self.iterations = IterationBar(0, quiet=True)
-        self.after = tqdm(disable=True)
+        self.after: tqdm = _Bar(disable=True)
 
     def begin(self, total_frames: int, finished: int) -> None:
-        self.frames = tqdm(total=total_frames, initial=finished,  # a resumed run counts its finished frames
-                           desc="frames", unit="frame", disable=self.quiet, position=0, dynamic_ncols=True,
-                           mininterval=_redraw_every(), file=_bar_file())
+        self.frames = _bar(total=total_frames, initial=finished,  # a resumed run counts its finished frames
+                           desc="frames", unit="frame", disable=self.quiet, position=0)
         self.iterations = IterationBar(0, self.quiet or not _on_terminal(), position=1, scales=self.scales)
 
     def frame_start(self, position: int, iterations: int, frames: int) -> None:
@@ -135,14 +169,15 @@ class VideoProgress:
         self.iterations.finish()  # stopped early by --tol: no ETA left over while the output is written
         self.frames.set_postfix_str(f"last {seconds:.1f} s", refresh=False)
         self.frames.update(1)
+        if _on_terminal():  # a --batch window's frames come milliseconds apart: all but the first were
+            self.frames.refresh()  # within the redraw interval, and the count lagged for a window
 
     def stage(self, label: str, total: int, unit: str) -> None:
         """A step after the frames (E_warp over 10,000 frames takes minutes): a bar of its own."""
         self.frames.refresh()  # in a log file, the last line said 97 %: lines come every 10 s
         self.iterations.close()
         self.after.close()
-        self.after = tqdm(total=total, desc=label, unit=unit, disable=self.quiet, position=1, leave=False,
-                          dynamic_ncols=True, mininterval=_redraw_every(), file=_bar_file())
+        self.after = _bar(total=total, desc=label, unit=unit, disable=self.quiet, position=1, leave=False)
 
     def step(self) -> None:
         self.after.update(1)

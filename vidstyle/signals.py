@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import signal
+import sys
 import threading
 from collections.abc import Callable, Iterator
 
@@ -87,6 +88,12 @@ def deferred() -> Iterator[None]:
         stopped, _pending = _pending, False
         if stopped:  # also over an error the step raised meanwhile: the stop came first
             raise KeyboardInterrupt
+
+
+def after_ctrl_c() -> str:
+    """What goes before a stop's `error:` line: on a terminal, which echoed the Ctrl-C as "^C"
+    where the cursor was, a carriage return ("^Cerror: interrupted" otherwise)."""
+    return "\r" if sys.stderr.isatty() else ""
 
 
 def ignore_stops() -> None:
