@@ -46,11 +46,14 @@ def images(rng):
 
 
 def test_loss_terms_equal_numpy_reference(weights_file, images):
+    # Styles whose longest side is the image's: a run (and loss_terms) leaves them at that size.
+    rng = np.random.default_rng(3)
+    style1, style2 = smooth_image(rng, 48, 48), rng.uniform(0, 255, (36, 48, 3)).astype(np.float32)
     names = (CONTENT, *DEFAULT_STYLE_LAYERS)
     fx = keras_features(weights_file, images["image"], names)
     fp = keras_features(weights_file, images["content"], names)
-    fs1 = keras_features(weights_file, images["style1"], names)
-    fs2 = keras_features(weights_file, images["style2"], names)
+    fs1 = keras_features(weights_file, style1, names)
+    fs2 = keras_features(weights_file, style2, names)
     blend = (0.25, 0.75)
     content = 0.5 * ((fx[CONTENT] - fp[CONTENT]) ** 2).sum()
     style = style_obj = 0.0
@@ -63,7 +66,7 @@ def test_loss_terms_equal_numpy_reference(weights_file, images):
     total = 1e4 * ((fx[CONTENT] - fp[CONTENT]) ** 2).mean() + 1e-2 * style_obj + 5.0 * tv / (39 * 47 * 3)
 
     got = vidstyle.loss_terms(
-        images["content"], images["image"], [images["style1"], images["style2"]],
+        images["content"], images["image"], [style1, style2],
         weights=weights_file, style_blend=(1, 3), tv_weight=5.0,
     )
     assert set(got) == {"content", "style", "tv", "total"}
@@ -83,6 +86,25 @@ def test_loss_terms_take_the_content_a_run_was_given(weights_file, images):
     assert got == vidstyle.loss_terms(resize(big.astype(np.float32), 48, 40), out, [images["style1"]], weights=weights_file)
     with pytest.raises(InputError, match="not a smaller copy"):
         vidstyle.loss_terms(big[:, :90], out, [images["style1"]], weights=weights_file)
+
+
+@pytest.mark.parametrize("options", [{}, {"style_scale": 0.5}, {"preserve_colors": True}])
+def test_loss_terms_score_what_the_run_optimised(weights_file, images, options):
+    """The README shows loss_terms(content, stylize_image(...), styles) as the optimised total, but
+    it scored the styles at their own size (6x the run's style term, the API audit) and ignored
+    --style-scale and --preserve-colors."""
+    from vidstyle.api import run_image
+
+    o = StyleOptions.from_kwargs(weights=weights_file, size=48, iterations=3, tol=0, precision="float32", **options)
+    content = images["content"].astype(np.uint8)
+    image, result = run_image(content, [images["style1"]], o)
+    got = vidstyle.loss_terms(content, image, [images["style1"]], weights=weights_file, **options)
+    last = result.history[-1][0]
+    # With preserve_colors the image given back has the content's colours, so its luminance is off
+    # the optimised one by the clipping to 0-255: 0.8 % of a content term of 12, 3 steps from the content.
+    rtol = 1e-2 if options.get("preserve_colors") else 2e-3
+    for key, column in (("content", 0), ("style", 1), ("tv", 2), ("total", 4)):
+        np.testing.assert_allclose(got[key], last[column], rtol=rtol, err_msg=key)
 
 
 def tutorial_objective(weights_file: str, image_rgb, content_rgb, style_rgb) -> float:
@@ -106,7 +128,8 @@ def tutorial_objective(weights_file: str, image_rgb, content_rgb, style_rgb) -> 
 @pytest.mark.parametrize("shape", [(40, 48), (64, 80)])
 def test_content_and_style_objective_is_the_tutorials(weights_file, rng, shape):
     h, w = shape
-    content, image, style = smooth_image(rng, h, w), rng.uniform(0, 255, (h, w, 3)).astype(np.float32), smooth_image(rng, 48, 48)
+    # The style's longest side is the image's, as the tutorial loads both (and as a run scales it).
+    content, image, style = smooth_image(rng, h, w), rng.uniform(0, 255, (h, w, 3)).astype(np.float32), smooth_image(rng, w, w)
     ours = vidstyle.loss_terms(content, image, style, weights=weights_file, tv_weight=0.0)["total"]
     np.testing.assert_allclose(ours, tutorial_objective(weights_file, image, content, style), rtol=2e-3)
 
@@ -269,3 +292,32 @@ def test_the_plot_breaks_its_lines_where_the_scale_changes(tmp_path, monkeypatch
     assert np.isnan(content[0][3]) and np.isnan(content[1][0])  # the break; the 0 start left out
     assert {d[2] for d in drawn if d[2]} == {"content", "style", "tv", "total"}  # no empty "temporal"
     assert (tmp_path / "p.png").stat().st_size > 1000
+
+
+def test_pil_images_are_taken_as_their_colours():
+    """A PIL image as the style raised a bare TypeError (it was taken for a list of styles); a
+    palette image came out as gray palette indices, a CMYK one all white (the API audit)."""
+    from PIL import Image
+
+    from vidstyle.prepare import as_list, as_rgb
+
+    rgb = np.random.default_rng(4).uniform(0, 255, (20, 30, 3)).astype(np.uint8)
+    palette = Image.fromarray(rgb).convert("P")
+    assert np.array_equal(as_rgb(palette, "content"), np.asarray(palette.convert("RGB")))
+    assert np.abs(as_rgb(Image.fromarray(rgb).convert("CMYK"), "style") - rgb).max() <= 1
+    styles = as_list(palette)
+    assert len(styles) == 1 and np.array_equal(styles[0], np.asarray(palette.convert("RGB")))
+
+
+def test_a_stop_is_a_keyboard_interrupt_and_errors_are_reachable():
+    """A program's `except Exception` around each video of a batch swallowed a Ctrl-C and went on
+    to the next video; `vidstyle.errors` was missing until another module had imported it."""
+    import subprocess
+    import sys
+
+    from vidstyle.errors import Interrupted
+
+    assert issubclass(Interrupted, KeyboardInterrupt) and not issubclass(Interrupted, Exception)
+    code = "import vidstyle; print(vidstyle.errors.VidstyleError.__name__)"
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=False)
+    assert done.stdout.strip() == "VidstyleError", done.stderr

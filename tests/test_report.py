@@ -63,3 +63,21 @@ def test_shot_starts_are_drawn_apart_from_the_band(tmp_path):
     assert _band(ax, [frame(i, 7 if i < 3 else 4, False) for i in range(10)], 2, "red")
     assert list(ax.lines[-1].get_xdata()) == [0.0, 1.0, 2.0, 3.0]
     plt.close("all")
+
+
+def test_a_plot_leaves_the_programs_matplotlib_backend_alone(tmp_path):
+    """plot_losses called matplotlib.use("Agg"): a notebook's or a desktop program's backend was
+    switched for the whole process, and plt.show() showed nothing after (the API audit)."""
+    import matplotlib
+
+    from vidstyle.report import plot_losses
+
+    before = matplotlib.get_backend()
+    matplotlib.use("svg")
+    try:
+        frames = [{"index": 0, "history": [[0, 1.0, 2.0, 3.0, 0.0, 4.0], [1, 0.5, 1.0, 2.0, 0.0, 2.0]]}]
+        plot_losses(tmp_path / "p.png", {"frames": frames})
+        assert matplotlib.get_backend() == "svg"
+        assert (tmp_path / "p.png").read_bytes()[:4] == b"\x89PNG"
+    finally:
+        matplotlib.use(before)

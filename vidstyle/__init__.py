@@ -21,6 +21,6 @@ def __getattr__(name: str):
 
     if name in _HOMES:
         return getattr(importlib.import_module(f".{_HOMES[name]}", __name__), name)
-    if name == "device":  # vidstyle.device.select("cpu") before the first call, as README says
-        return importlib.import_module(".device", __name__)
+    if name in ("device", "errors"):  # vidstyle.device.select("cpu") before the first call; the exceptions
+        return importlib.import_module(f".{name}", __name__)
     raise AttributeError(f"module 'vidstyle' has no attribute {name!r}")

@@ -80,11 +80,14 @@ def stylize_image(content: ImageLike, styles: ImageLike | Sequence[ImageLike], *
 def loss_terms(
     content: ImageLike, image: ImageLike, styles: ImageLike | Sequence[ImageLike], **options
 ) -> dict[str, float]:
-    """The unweighted components of METHOD.md section 2 and the weighted total, for ``image``.
+    """The unweighted components of METHOD.md section 2 and the weighted total, for ``image``, as
+    ``stylize_image`` optimised them with the same options.
 
-    ``image`` and the styles are evaluated at their own sizes. ``content`` is resized to the
-    image's size where it is a scaled copy of it (``stylize_image`` returns its working size, 512
-    by default), and must otherwise match it. Scores are float32 unless ``precision="mixed"``.
+    ``image`` is evaluated at its own size; ``content`` is resized to it where it is a scaled copy
+    of it (``stylize_image`` returns its working size, 512 by default), and must otherwise match
+    it. The styles are scaled as a run scales them (``style_scale`` × the image's longest side),
+    and with ``preserve_colors`` luminance is compared, as it is optimised. Scores are float32
+    unless ``precision="mixed"``.
     """
     o = StyleOptions.from_kwargs(**options)
     if o.precision == "auto":
@@ -98,11 +101,15 @@ def loss_terms(
         raise InputError(f"image: shape {image_rgb.shape} differs from the content's {content_rgb.shape}, "
                          "and is not a smaller copy of its shape")
     style_list = [as_rgb(s, "style") for s in as_list(styles)]
-    as_is = o.replace(size=None, scales=1)  # evaluated at their own sizes: only too small is refused
-    for array, name in [(content_rgb, "content"), *((s, "style") for s in style_list)]:
-        checked_size(array.shape[1], array.shape[0], as_is, name)
+    as_is = o.replace(size=None, scales=1)  # evaluated at its own size: only too small is refused
+    checked_size(width, height, as_is, "image")
+    check_styles_at(style_list, (width, height), o)
     engine = get_engine(o)
-    grams = engine.style_targets(style_list, blend_weights(o, len(style_list)))
+    # The styles as a run prepares them: they scored 6x the optimiser's style term at their own size.
+    prepared = prepare_styles(style_list, (width, height), o, content_rgb)
+    grams = engine.style_targets(prepared, blend_weights(o, len(style_list)))
+    if o.preserve_colors:
+        content_rgb, image_rgb = luminance(content_rgb), luminance(image_rgb)
     terms = engine.evaluate(image_rgb[None], engine.targets(content_rgb[None], grams, coefficients(o)))[0]
     return {"content": float(terms[CONTENT]), "style": float(terms[STYLE]), "tv": float(terms[TV]),
             "total": float(terms[TOTAL])}

@@ -217,8 +217,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         where = f"{exc.filename}: " if exc.filename else ""
         hint = "; free some space and run the same command again to resume" if exc.errno == errno.ENOSPC else ""
         return _fail(args, f"{where}{exc.strerror or exc}{hint}", 1)
-    except KeyboardInterrupt:
-        return _fail(args, "interrupted", 130)
+    except KeyboardInterrupt as exc:  # vidstyle.errors.Interrupted says what was kept
+        return _fail(args, str(exc) or "interrupted", 130)
     except MemoryError:
         return _fail(args, "out of memory; try a smaller --size", 1)
     finally:

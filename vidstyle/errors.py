@@ -41,7 +41,9 @@ class OutOfMemory(VidstyleError):
     """The requested size or batch does not fit on the device."""
 
 
-class Interrupted(VidstyleError):
-    """Ctrl-C or SIGTERM: finished frames are kept and the run can be resumed (exit 130)."""
+class Interrupted(KeyboardInterrupt):
+    """Ctrl-C or SIGTERM during a video run: finished frames are kept and the run can be resumed
+    (exit 130). A KeyboardInterrupt, not a VidstyleError, so that a program's `except Exception`
+    around each video of a batch does not swallow the stop and go on to the next."""
 
     exit_code = 130

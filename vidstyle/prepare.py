@@ -23,7 +23,17 @@ from .vgg import min_long_side, min_short_side
 ImageLike = np.ndarray | str | os.PathLike
 
 
-def as_rgb(image: ImageLike, what: str) -> np.ndarray:
+def _pil_rgb(image: object) -> np.ndarray | None:
+    """A PIL image as an RGB(A) array, its palette or CMYK converted (as an array they were palette
+    indices read as gray, and an all-white picture); None for anything else."""
+    convert, mode = getattr(image, "convert", None), getattr(image, "mode", None)
+    if not callable(convert) or not isinstance(mode, str):
+        return None
+    alpha = "A" in mode or "transparency" in getattr(image, "info", {})
+    return np.asarray(convert("RGBA" if alpha else "RGB"))
+
+
+def as_rgb(image: ImageLike | object, what: str) -> np.ndarray:
     """An RGB float32 array on 0-255 from an image path or an array.
 
     Arrays get what files get (images.three_channels): 16 bits scaled to 8, gray repeated to RGB,
@@ -32,7 +42,8 @@ def as_rgb(image: ImageLike, what: str) -> np.ndarray:
     """
     if isinstance(image, (str, os.PathLike)):
         image = read_image(image)
-    array = np.asarray(image)
+    pil = _pil_rgb(image)
+    array = np.asarray(image) if pil is None else pil
     if array.dtype.kind == "f" and array.size and 0 < np.nanmax(array) <= 1.0:
         raise InputError(f"{what}: a float array with values in [0, 1]; vidstyle takes 0-255 (multiply by 255)")
     if array.dtype.kind not in "uif":
@@ -46,6 +57,8 @@ def as_rgb(image: ImageLike, what: str) -> np.ndarray:
 def as_list(styles: ImageLike | Sequence[ImageLike]) -> list[ImageLike]:
     if isinstance(styles, (np.ndarray, str, os.PathLike)):
         return [styles]
+    if hasattr(styles, "__array_interface__"):  # one image of another kind (PIL's), not a list of them
+        return [as_rgb(styles, "style")]
     styles = list(styles)
     if not styles:
         raise UsageError("--style: at least one style image is needed")

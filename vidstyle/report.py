@@ -88,15 +88,17 @@ def to_json(value, indent: str = "") -> str:
 
 def plot_losses(path: str | os.PathLike, report: dict) -> None:
     """Content, style, TV, temporal and total against iterations, log scale (over MANY_FRAMES
-    frames: frame 0, then the others' median and 10-90 % band); E_warp per frame pair."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    frames: the shot starts, then the others' median and 10-90 % band); E_warp per frame pair."""
+    # A figure of its own, not pyplot's: matplotlib.use("Agg") switched a notebook's or a desktop
+    # program's backend for the whole process, and its plt.show() showed nothing after.
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
 
     frames = report["frames"]
     pairs = (report.get("warp_error") or {}).get("pairs") or []
-    fig, axes = plt.subplots(1, 2 if pairs else 1, figsize=(12 if pairs else 7, 4.5), squeeze=False)
+    fig = Figure(figsize=(12 if pairs else 7, 4.5))
+    FigureCanvasAgg(fig)
+    axes = fig.subplots(1, 2 if pairs else 1, squeeze=False)
     ax = axes[0][0]
     colours = {"content": "tab:blue", "style": "tab:red", "tv": "tab:green", "temporal": "tab:purple", "total": "black"}
     alpha = 1.0 if len(frames) == 1 else 0.4
@@ -134,7 +136,6 @@ def plot_losses(path: str | os.PathLike, report: dict) -> None:
     fig.tight_layout()
     buffer = io.BytesIO()
     fig.savefig(buffer, dpi=100, format=Path(path).suffix.lstrip(".").lower() or "png")
-    plt.close(fig)
     write_bytes_atomic(path, buffer.getvalue())
 
 
