@@ -166,6 +166,8 @@ def test_warp_error_rejects_different_lengths() -> None:
     frame = np.zeros((16, 16, 3), np.uint8)
     with pytest.raises(InputError, match="differ in length"):
         warp_error([frame] * 3, [frame] * 2)
+    with pytest.raises(InputError, match="output frame 1: expected RGB uint8"):  # a bad frame, not a short sequence
+        warp_error([frame, None, frame], [frame] * 3)
 
 
 def test_scene_cut_on_unrelated_frames_not_on_motion() -> None:

@@ -549,6 +549,26 @@ def test_frame_lr_steps_later_frames_only_and_shot_starts_keep_lr(tmp_path, styl
         vidstyle.stylize_video(clip, style_png, tmp_path / "bad", frame_lr=0.0, **FAST)
 
 
+def test_a_progress_object_without_the_steps_after_the_frames_still_runs(tmp_path, style_png):
+    """stage() and step() came later: a program's progress object with the first four methods
+    made the run fail after its last frame, and every rerun too (the day's review)."""
+    class Frames:
+        def __init__(self):
+            self.done = 0
+
+        def begin(self, total, finished): ...
+        def frame_start(self, position, iterations, frames): ...
+        def iteration(self, iteration, terms, image): ...
+
+        def frame_done(self, position, seconds):
+            self.done += 1
+
+    clip = write_clip(tmp_path / "in.mp4", make_frames(3, 64, 48), 10)
+    frames = Frames()
+    report = vidstyle.stylize_video(clip, style_png, tmp_path / "out.mp4", progress=frames, **FAST)
+    assert frames.done == 3 and len(report["frames"]) == 3 and (tmp_path / "out.mp4").exists()
+
+
 def test_iterator_form_yields_every_frame(tmp_path, style_png):
     clip = write_clip(tmp_path / "in.mp4", make_frames(4, 64, 48), 10)
     out = list(vidstyle.iter_stylized_frames(clip, style_png, **FAST))

@@ -10,9 +10,9 @@ from collections.abc import Sequence
 import numpy as np
 
 from .config import CONTENT, STYLE, TOTAL, TV, StyleOptions
-from .errors import InputError
+from .errors import InputError, UsageError
 from .images import resize, to_uint8
-from .multiscale import optimize, resize_batch
+from .multiscale import optimize_batch, resize_batch
 from .optimize import IterationCallback, Result, Targets
 from .prepare import (
     ImageLike,
@@ -61,7 +61,7 @@ def run_image(
     def targets_at(size: tuple[int, int]) -> Targets:
         return engine.targets(resize_batch(target_rgb[None], *size), grams, coefficients(options))
 
-    result = optimize(engine, x0[None], targets_at, options.iterations, options, on_iteration)
+    result = optimize_batch(engine, x0[None], targets_at, options.iterations, options, on_iteration)
     image = result.image[0]
     if options.preserve_colors:
         image = with_content_colors(image, content_rgb)
@@ -85,11 +85,14 @@ def loss_terms(
 
     ``image`` is evaluated at its own size; ``content`` is resized to it where it is a scaled copy
     of it (``stylize_image`` returns its working size, 512 by default), and must otherwise match
-    it. The styles are scaled as a run scales them (``style_scale`` × the image's longest side),
-    and with ``preserve_colors`` luminance is compared, as it is optimised. Scores are float32
-    unless ``precision="mixed"``.
+    it. The styles are scaled as a run scales them (``style_scale`` × the image's longest side).
+    ``preserve_colors`` is refused: such a run returns only the luminance of the image it
+    optimised, which cannot be scored. Scores are float32 unless ``precision="mixed"``.
     """
     o = StyleOptions.from_kwargs(**options)
+    if o.preserve_colors:  # the optimised image's colours are replaced by the content's: its loss is gone
+        raise UsageError("preserve_colors: loss_terms cannot score such a run; it returns only the luminance "
+                         "of the image it optimised, with the content's colours")
     if o.precision == "auto":
         o = o.replace(precision="float32")
     content_rgb, image_rgb = as_rgb(content, "content"), as_rgb(image, "image")
@@ -108,8 +111,6 @@ def loss_terms(
     # The styles as a run prepares them: they scored 6x the optimiser's style term at their own size.
     prepared = prepare_styles(style_list, (width, height), o, content_rgb)
     grams = engine.style_targets(prepared, blend_weights(o, len(style_list)))
-    if o.preserve_colors:
-        content_rgb, image_rgb = luminance(content_rgb), luminance(image_rgb)
     terms = engine.evaluate(image_rgb[None], engine.targets(content_rgb[None], grams, coefficients(o)))[0]
     return {"content": float(terms[CONTENT]), "style": float(terms[STYLE]), "tv": float(terms[TV]),
             "total": float(terms[TOTAL])}

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 
 class VidstyleError(Exception):
-    """Base of every error the CLI turns into one `error: ...` line."""
+    """Base of the errors the CLI turns into one `error: ...` line (a stop is Interrupted, below)."""
 
     exit_code = 1
 
@@ -45,5 +45,3 @@ class Interrupted(KeyboardInterrupt):
     """Ctrl-C or SIGTERM during a video run: finished frames are kept and the run can be resumed
     (exit 130). A KeyboardInterrupt, not a VidstyleError, so that a program's `except Exception`
     around each video of a batch does not swallow the stop and go on to the next."""
-
-    exit_code = 130

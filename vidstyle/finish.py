@@ -19,7 +19,7 @@ from .workdir import ENTRIES, WorkDir, new_manifest
 
 
 def video_report(job: Job, styles: Sequence[ImageLike], style: StyleOptions, video: VideoOptions, state: dict,
-            entries: list[dict], busy: float, wall: float, warp: dict) -> dict:
+                 entries: list[dict], busy: float, wall: float, warp: dict) -> dict:
     """The run's report (docs/REPORT.md)."""
     return {
         "version": REPORT_VERSION,

@@ -39,8 +39,8 @@ def resize_batch(images: np.ndarray, width: int, height: int) -> np.ndarray:
     return np.stack([o if o.ndim == 3 else o[..., None] for o in out]).astype(np.float32)
 
 
-def optimize(engine: Engine, x0: np.ndarray, targets_at: Callable[[tuple[int, int]], Targets], iterations: int,
-             options: StyleOptions, on_iteration: IterationCallback | None) -> Result:
+def optimize_batch(engine: Engine, x0: np.ndarray, targets_at: Callable[[tuple[int, int]], Targets], iterations: int,
+                   options: StyleOptions, on_iteration: IterationCallback | None) -> Result:
     """One optimisation of a batch x0 (B, H, W, 3) from `iterations`, coarse-to-fine with --scales;
     `targets_at((w, h))` gives the targets at a size."""
     h, w = x0.shape[1:3]

@@ -115,7 +115,7 @@ class Engine:
             (total, terms), grad = value_and_grad(x, params, *targets)
             return total, terms, grad
 
-        def adam(x, m, v, t, hyper, params, *targets):
+        def adam_step(x, m, v, t, hyper, params, *targets):
             backend.count_trace("adam")
             (_, terms), grad = value_and_grad(x, params, *targets)
             return (*adam_update(x, m, v, t, grad, hyper), terms)
@@ -124,7 +124,7 @@ class Engine:
         # optimisers' loops (optimizers.py) and the benchmarks call them directly.
         self.compiled_terms = backend.compile_fn(evaluate, jit_compile)
         self.compiled_gradient = backend.compile_fn(gradient, jit_compile)
-        self.compiled_adam = backend.compile_fn(adam, jit_compile)
+        self.compiled_adam = backend.compile_fn(adam_step, jit_compile)
 
     # --- targets -------------------------------------------------------------------------------
 

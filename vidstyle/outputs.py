@@ -20,7 +20,7 @@ from .workdir import MANIFEST, WorkDir, plain_names
 log = logging.getLogger(__name__)
 
 DISK_SLACK = 64 << 20  # bytes beyond the frames and entries: the manifest, the encoder's temporary video
-ENTRY_ROW_BYTES = 128
+ENTRY_ROW_BYTES = 128  # a report entry's loss row as JSON: 106 bytes measured, rounded up
 
 
 def check_image_output(path: Path, input_path: Path, overwrite: bool, styles: Sequence[str] = ()) -> None:
@@ -165,7 +165,7 @@ def note_unencoded(video: VideoOptions) -> None:
 
 def check_disk(output: Path, frames: int, size: tuple[int, int], rows: int) -> None:
     """Refuse a run whose work folder would not fit: PNG frames at about 2 bytes a pixel, and each
-    frame's report entry, `rows` loss rows of about 110 bytes (both measured: 2.0-2.1 and 106)."""
+    frame's report entry, `rows` loss rows (2.0-2.1 bytes a pixel measured on painted frames)."""
     need = frames * (size[0] * size[1] * 2 + rows * ENTRY_ROW_BYTES) + DISK_SLACK
     free = shutil.disk_usage(output.resolve().parent).free
     if free < need:

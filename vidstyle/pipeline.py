@@ -201,11 +201,13 @@ def _nothing() -> None:
 
 
 def _stage(progress: Progress | None, label: str, total: int, unit: str) -> Callable[[], None]:
-    """Show a step after the frames as a bar of its own; returns what advances it."""
-    if progress is None:
+    """Show a step after the frames as a bar of its own; returns what advances it. A program's
+    progress object written before stage() and step() existed has none: nothing is shown."""
+    stage, step = getattr(progress, "stage", None), getattr(progress, "step", None)
+    if stage is None or step is None:
         return _nothing
-    progress.stage(label, total, unit)
-    return progress.step
+    stage(label, total, unit)
+    return step
 
 
 def _add_stopped_time(work: WorkDir, manifest: dict, started: float) -> None:

@@ -25,7 +25,7 @@ from .config import TOTAL, StyleOptions, VideoOptions
 from .diffwarp import bilinear_taps
 from .errors import OptimizationError
 from .images import to_uint8
-from .multiscale import optimize, resize_batch
+from .multiscale import optimize_batch, resize_batch
 from .optimize import Engine, IterationCallback, Result, Targets
 from .prepare import coefficients, initial_image, luminance, with_content_colors
 from .preview import Preview
@@ -43,8 +43,10 @@ class Progress(Protocol):
     def frame_start(self, position: int, iterations: int, frames: int) -> None: ...  # frames: of a --batch window
     def iteration(self, iteration: int, terms: np.ndarray, image: object) -> None: ...
     def frame_done(self, position: int, seconds: float) -> None: ...
-    def stage(self, label: str, total: int, unit: str) -> None: ...  # a step after the frames
-    def step(self) -> None: ...  # one of its `total`
+    # Optional (a progress object of an older program has neither): a step after the frames, and
+    # one of its `total`.
+    def stage(self, label: str, total: int, unit: str) -> None: ...
+    def step(self) -> None: ...
 
 
 @dataclass
@@ -145,7 +147,7 @@ def stylize_sequence(
         if progress:
             progress.frame_start(first.position, iterations * style.scales, len(window))  # each scale runs them all
         try:
-            result = optimize(engine, x0, targets_at, iterations, step_options, on_iteration)
+            result = optimize_batch(engine, x0, targets_at, iterations, step_options, on_iteration)
         except OptimizationError as exc:
             raise OptimizationError(
                 f"frame {first.position} (source frame {first.source_index}): {exc}; the frames before "
@@ -223,7 +225,8 @@ def _chained_start(window: list[SourceFrame], history: dict[int, np.ndarray], of
             pair = frame.pairs[1]
             chain_idx[slot], chain_tap_weights[slot] = bilinear_taps(pair.flow_bwd)
             chain_w[slot, ..., 0] = pair.weights
-            # The chain of warps of the last finished frame.
+            # From the previous frame's start in the window (prev-warped: a chain of warps back to the
+            # last finished frame), as the sequential method starts from the previous result.
             inputs.init = start_image(init_mode, pair, starts[-1], frame.content.astype(np.float32))
         starts.append(inputs.init)
         warped.append(inputs.warped)

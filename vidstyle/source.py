@@ -26,7 +26,7 @@ def _named(option: str, parse, *args):
         raise UsageError(f"{option}: {exc}") from None
 
 
-def probe_input(source: Path, fps: object, one_size: bool) -> StreamInfo:
+def probe_input(source: Path, fps: str | float | None, one_size: bool) -> StreamInfo:
     """The input's stream, with --fps (a frame folder's rate; refused for a video) applied."""
     rate = _named("--fps", as_fraction, fps) if fps else FOLDER_FPS
     info = probe(source, fps=rate, one_size=one_size)

@@ -13,7 +13,10 @@ from .errors import InputError
 from .flow import check_method, flow_pair, is_scene_cut, warp
 
 
-def _rgb8(frame: np.ndarray, index: int, name: str) -> np.ndarray:
+_END = object()  # what zip_longest gives for the shorter sequence's missing frames
+
+
+def _rgb8(frame: object, index: int, name: str) -> np.ndarray:
     """The frame as an array, checked to be RGB uint8: E_warp is defined on that scale only."""
     img = np.asarray(frame)
     if img.dtype != np.uint8 or img.ndim != 3 or img.shape[2] != 3:
@@ -60,9 +63,9 @@ def pair_errors(
     prev_out: np.ndarray | None = None
     prev_orig: np.ndarray | None = None
     nan = float("nan")
-    for index, (out, orig) in enumerate(zip_longest(output_frames, original_frames)):
-        if out is None or orig is None:  # one sequence ended first
-            short = "output" if out is None else "original"
+    for index, (out, orig) in enumerate(zip_longest(output_frames, original_frames, fillvalue=_END)):
+        if out is _END or orig is _END:  # one sequence ended first (a None frame is a bad frame)
+            short = "output" if out is _END else "original"
             raise InputError(f"warp error: output and original differ in length "
                              f"(frame {index} is missing from the {short})")
         out01 = _rgb8(out, index, "output").astype(np.float32) / 255.0
