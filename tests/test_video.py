@@ -13,12 +13,13 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from vidstyle.config import DEFAULT_CRF
+from vidstyle.config import DEFAULT_CRF, VideoOptions
 from vidstyle.encode import VideoWriter
 from vidstyle.errors import IncompleteInputError, InputError, OutputError, UsageError
 from vidstyle.ffmpeg import as_fraction, audio_duration, ffmpeg_exe
 from vidstyle.folders import list_frames
 from vidstyle.formats import check_crf, note_ignored_crf
+from vidstyle.outputs import note_unencoded
 from vidstyle.timing import PacketSpan, first_showings, packet_span, parse_time, steady_timing, timestamps_rate
 from vidstyle.video import iter_frames, probe
 from vidstyle.workdir import frame_name
@@ -119,10 +120,13 @@ def test_crf_follows_the_codecs_scale(tmp_path: Path, caplog: pytest.LogCaptureF
         assert not caplog.text
         note_ignored_crf("gif", 30)
     assert "--crf 30 is ignored: gif has no constant-quality scale" in caplog.text
+    # A value past every scale is the codec's to refuse: a GIF ignores 64 as it does 30 (64 was
+    # refused with the 0..63 of all codecs while 30 got the note).
+    check_crf("gif", 64)
+    assert VideoOptions(crf=64).crf == 64
+    with pytest.raises(UsageError, match="expected an integer >= 0"):
+        VideoOptions(crf=-1)
     caplog.clear()
-    from vidstyle.config import VideoOptions
-    from vidstyle.outputs import note_unencoded
-
     with caplog.at_level(logging.WARNING, logger="vidstyle"):
         note_unencoded(VideoOptions())
         assert not caplog.text

@@ -260,8 +260,10 @@ def validate_video(v: VideoOptions) -> None:
         raise UsageError(f"--scene-cut: expected a fraction in [0, 1], got {v.scene_cut!r}")
     if not isinstance(v.every, int) or v.every < 1:
         raise UsageError(f"--every: expected an integer >= 1, got {v.every!r}")
-    if not isinstance(v.crf, int) or isinstance(v.crf, bool) or not 0 <= v.crf <= max(CRF_MAX.values()):
-        raise UsageError(f"--crf: expected 0..{max(CRF_MAX.values())} (the codec's scale: {crf_scales()}), got {v.crf!r}")
+    # The top of the scale is the codec's, checked where the codec is known (formats.check_crf); a
+    # codec without one (mjpeg, gif) ignores --crf with a note, whatever its value.
+    if not isinstance(v.crf, int) or isinstance(v.crf, bool) or v.crf < 0:
+        raise UsageError(f"--crf: expected an integer >= 0 (the codec's scale: {crf_scales()}), got {v.crf!r}")
     if v.output_size not in OUTPUT_SIZES:
         raise UsageError(f"--output-size: expected {one_of(OUTPUT_SIZES)}, got {v.output_size!r}")
     if not isinstance(v.preview_every, int) or v.preview_every < 1:
