@@ -54,3 +54,17 @@ def test_a_cli_preset_sets_defaults_and_explicit_options_win():
     assert (fast.iterations, fast.frame_iterations) == (PRESETS["fast"]["iterations"], PRESETS["fast"]["frame_iterations"])
     assert parse([*base, "--preset", "fast", "--iterations", "7"]).iterations == 7
     assert parse(base).iterations == StyleOptions.__dataclass_fields__["iterations"].default
+
+
+def test_numpy_values_are_taken_as_a_program_has_them():
+    """README: values come as a program has them. A NumPy array of offsets was refused for
+    long_term while style_blend took one (the API audit)."""
+    import numpy as np
+
+    from vidstyle.config import StyleOptions, VideoOptions
+
+    style_kw, video_kw = VideoOptions.split_kwargs({"long_term": np.array([1, 2]), "style_blend": np.array([1.0, 3.0]),
+                                                   "iterations": np.int64(5)})
+    assert VideoOptions(**video_kw).long_term == (1, 2)
+    style = StyleOptions.from_kwargs(**style_kw)
+    assert style.style_blend == (1.0, 3.0) and style.iterations == 5 and type(style.iterations) is int

@@ -105,11 +105,14 @@ class StyleOptions:
 
 
 def plain(value):
-    """A keyword's value as the options hold it: str for a path, int/float/bool for NumPy scalars."""
+    """A keyword's value as the options hold it: str for a path, int/float/bool for NumPy scalars,
+    a list for a NumPy array (long_term=np.array([1, 2]) was refused, style_blend's taken)."""
     if isinstance(value, os.PathLike):
         return os.fspath(value)
     if hasattr(value, "item") and getattr(value, "shape", None) == ():  # a NumPy scalar
         return value.item()
+    if hasattr(value, "tolist") and getattr(value, "ndim", 0) >= 1:
+        return value.tolist()
     if isinstance(value, (list, tuple)):
         return type(value)(plain(v) for v in value)
     return value
