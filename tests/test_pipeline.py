@@ -229,6 +229,21 @@ def test_a_swallowed_stop_is_raised_at_the_next_iteration(tmp_path, style_png, c
     assert signal.getsignal(signal.SIGINT) is signal.default_int_handler  # given back
 
 
+def test_a_failed_runs_time_counts_in_the_next_ones_total(tmp_path, style_png):
+    """seconds_all_runs added only the runs stopped by Ctrl-C or SIGTERM: a run that failed (here
+    its progress object, as a crash or a full disk might) lost its time (the API audit)."""
+    class Fails(StopAfter):
+        def frame_done(self, position, seconds):
+            if position + 1 >= self.n:
+                raise RuntimeError("a program's own failure")
+
+    clip = write_clip(tmp_path / "in.mp4", make_frames(4, 64, 48), 10)
+    with pytest.raises(RuntimeError):
+        vidstyle.stylize_video(clip, style_png, tmp_path / "out", progress=Fails(2), **FAST)
+    report = vidstyle.stylize_video(clip, style_png, tmp_path / "out", **FAST)
+    assert report["seconds_all_runs"] > report["seconds"] + 0.1
+
+
 @pytest.mark.parametrize("batch", [1, 2])
 def test_resumed_run_equals_uninterrupted_run(tmp_path, style_png, batch):
     clip = write_clip(tmp_path / "in.mp4", make_frames(6, 64, 48), 10)

@@ -19,7 +19,7 @@ import numpy as np
 from .config import StyleOptions, VideoOptions
 from .device import resolve_precision
 from .encode import VideoWriter
-from .errors import IncompleteInputError, Interrupted
+from .errors import IncompleteInputError, Interrupted, OutputError
 from .finish import video_report, warp_errors, write_output
 from .images import remove_stale_temps
 from .jobs import Job, check_sizes, check_styles, plan
@@ -154,6 +154,9 @@ def _run(job: Job, styles: Sequence[ImageLike], engine: Engine, style_at: StyleA
         _add_stopped_time(work, manifest, started)
         raise Interrupted(f"stopped after {work.finished()} of {total} frames, kept in {work.folder}; "
                           "run the same command again to resume") from None
+    except Exception:
+        _add_stopped_time(work, manifest, started)
+        raise
     count = work.finished()
     # Read back rather than kept: a frame's entry holds its loss history (42 KB at 150 iterations,
     # 420 MB over 10,000 frames, held for the whole run).
@@ -178,8 +181,8 @@ def _run(job: Job, styles: Sequence[ImageLike], engine: Engine, style_at: StyleA
     except BaseException as exc:
         if pending is not None:
             pending.abort()
+        _add_stopped_time(work, manifest, started)
         if isinstance(exc, KeyboardInterrupt):
-            _add_stopped_time(work, manifest, started)
             raise Interrupted(f"stopped with all {count} frames done, kept in {work.folder}, before the output "
                               "was written; run the same command again to write it") from None
         raise
@@ -211,10 +214,14 @@ def _stage(progress: Progress | None, label: str, total: int, unit: str) -> Call
 
 
 def _add_stopped_time(work: WorkDir, manifest: dict, started: float) -> None:
-    """Interrupted runs' time adds up in the manifest (not a kill -9's), for the report's total."""
+    """A stopped or failed run's time adds up in the manifest (not a kill -9's), for the report's
+    total. Best effort: a full disk that failed the run must not hide its error behind this one."""
     state = manifest["state"]
     state["seconds_before"] = state.get("seconds_before", 0.0) + time.perf_counter() - started
-    work.write_manifest(manifest)
+    try:
+        work.write_manifest(manifest)
+    except (OSError, OutputError):
+        pass
 
 
 def _resume_point(work: WorkDir, manifest: dict, batch: int) -> int:
