@@ -321,3 +321,17 @@ def test_a_stop_is_a_keyboard_interrupt_and_errors_are_reachable():
     code = "import vidstyle; print(vidstyle.errors.VidstyleError.__name__)"
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=False)
     assert done.stdout.strip() == "VidstyleError", done.stderr
+
+
+def test_arrays_on_another_scale_are_refused_not_painted():
+    """An int32 array with negatives, floats up to 1020 (content * 4) and NaN were taken and made
+    garbage, or an OptimizationError after three retries (the API audit); a resampling's overshoot
+    is clipped."""
+    from vidstyle.prepare import as_rgb
+
+    for array, message in ((np.full((8, 8, 3), 1020.0), "values from 0 to 1020"),
+                           (np.full((8, 8, 3), -300, np.int32), "values from -300 to 0"),
+                           (np.full((8, 8, 3), np.nan, np.float32), "NaN")):
+        with pytest.raises(InputError, match=message):
+            as_rgb(array, "content")
+    assert as_rgb(np.full((8, 8, 3), 258.5), "content").max() == 255.0

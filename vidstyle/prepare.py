@@ -21,6 +21,7 @@ from .optimize import Engine
 from .vgg import min_long_side, min_short_side
 
 ImageLike = np.ndarray | str | os.PathLike
+OFF_SCALE = 128.0  # beyond 0-255 by more than this, an array is on another scale, not overshooting
 
 
 def _pil_rgb(image: object) -> np.ndarray | None:
@@ -44,14 +45,19 @@ def as_rgb(image: ImageLike | object, what: str) -> np.ndarray:
         image = read_image(image)
     pil = _pil_rgb(image)
     array = np.asarray(image) if pil is None else pil
-    if array.dtype.kind == "f" and array.size and 0 < np.nanmax(array) <= 1.0:
+    if array.dtype.kind == "f" and not np.isfinite(array).all():  # it failed only after the optimiser's retries
+        raise InputError(f"{what}: holds NaN or infinite values")
+    if array.dtype.kind == "f" and array.size and 0 < array.max() <= 1.0:
         raise InputError(f"{what}: a float array with values in [0, 1]; vidstyle takes 0-255 (multiply by 255)")
     if array.dtype.kind not in "uif":
         raise InputError(f"{what}: unsupported pixel type {array.dtype}")
     rgb = three_channels(array)
     if rgb.ndim != 3 or rgb.shape[2] != 3:
         raise InputError(f"{what}: expected an H×W×3 RGB array (or gray H×W, RGBA H×W×4), got shape {array.shape}")
-    return rgb
+    low, high = float(rgb.min(initial=0.0)), float(rgb.max(initial=0.0))
+    if low < -OFF_SCALE or high > 255 + OFF_SCALE:  # another scale (16-bit in int32, HDR): garbage if taken
+        raise InputError(f"{what}: values from {low:g} to {high:g}; vidstyle takes 0-255 (uint8, or numbers on that scale)")
+    return np.clip(rgb, 0.0, 255.0)  # what is left: a resampling's overshoot
 
 
 def as_list(styles: ImageLike | Sequence[ImageLike]) -> list[ImageLike]:
