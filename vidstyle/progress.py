@@ -73,13 +73,32 @@ def _columns() -> int:
 class _Bar(tqdm):
     """A tqdm bar that stops two columns short of the terminal's edge. A terminal echoes Ctrl-C as
     "^C" at the cursor; at the edge the "C" wrapped onto a new line, and the bar, closed and
-    redrawn a line lower, was left on screen twice."""
+    redrawn a line lower, was left on screen twice.
+
+    Its postfix may be given as whole `fields`: on a terminal as many are drawn as leave the bar
+    ten cells (tqdm cut the line mid-number, "content 5.13" for 5.13e+03, and squeezed the bar to
+    one cell). They are fitted here, as the bar is drawn (at most every 0.1 s): fitting them at
+    each update cost 0.14 ms an iteration, 3 % of a 512² step on a GPU."""
+
+    fields: list[str] = []
 
     @property
     def format_dict(self):
-        if _on_terminal():
+        terminal = _on_terminal()
+        if terminal:
             self.ncols = _columns() - 2
-        return super().format_dict
+        meter = super().format_dict
+        if terminal and self.fields:
+            meter["postfix"] = self._fitting(meter)
+        return meter
+
+    def _fitting(self, meter: dict) -> str:
+        fields, unsized = self.fields, meter | {"ncols": None}  # no width: a bar of ten cells
+        while True:
+            text = " ".join(fields).rstrip(" |")
+            if len(fields) == 1 or len(self.format_meter(**(unsized | {"postfix": text}))) <= _columns() - 2:
+                return text
+            fields = fields[:-1]
 
 
 def _bar(**options) -> tqdm:
@@ -101,6 +120,7 @@ class IterationBar:
         """A new frame or window: its name first, and none of the last one's numbers."""
         self.label, self.size = desc, (0, 0)
         self.bar.set_description(desc, refresh=False)
+        self.bar.fields = []
         self.bar.set_postfix_str("", refresh=False)
         self.bar.reset(total=total)
 
@@ -113,22 +133,11 @@ class IterationBar:
         row = terms.sum(axis=0)
         fields = [f"loss {short(row[TOTAL])} |", f"content {short(row[CONTENT])}", f"style {short(row[STYLE])}",
                   f"tv {short(row[TV])}"] + ([f"temporal {short(row[TEMPORAL])}"] if row[TEMPORAL] else [])
-        self.bar.set_postfix_str(self._fitting(fields), refresh=False)
+        self.bar.fields = fields  # as many as fit on a terminal (_Bar)
+        self.bar.set_postfix_str(" ".join(fields).rstrip(" |"), refresh=False)
         # update() redraws at most every mininterval: a redraw per iteration wrote 150 bytes per
         # iteration to a log file, 90 MB over 10,000 frames.
         self.bar.update(min(iteration, self.bar.total) - self.bar.n)
-
-    def _fitting(self, fields: list[str]) -> str:
-        """As many whole fields as leave the bar ten cells at the terminal's width: tqdm cut the
-        line mid-number ("content 5.13" for 5.13e+03) and squeezed the bar to one cell."""
-        if not _on_terminal():
-            return " ".join(fields).rstrip(" |")
-        meter = dict(self.bar.format_dict, ncols=None)  # no width: a bar of ten cells
-        while True:
-            text = " ".join(fields).rstrip(" |")
-            if len(fields) == 1 or len(self.bar.format_meter(**(meter | {"postfix": text}))) <= _columns() - 2:
-                return text
-            fields = fields[:-1]
 
     def finish(self) -> None:
         """Stopped early by --tol: the bar ends full at the iterations run, with no ETA left."""
