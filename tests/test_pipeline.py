@@ -83,7 +83,9 @@ def test_sound_that_starts_before_the_picture_stays_in_step(tmp_path, style_png)
     clip = tmp_path / "early.mkv"
     subprocess.run([ffmpeg_exe(), "-v", "error", "-itsoffset", "0.3", "-i", str(video), "-i", str(wav),
                     "-map", "0:v", "-map", "1:a", "-c:v", "copy", "-c:a", "aac", str(clip)], check=True)
-    assert probe(clip).video_start == pytest.approx(0.3, abs=0.01)
+    # From the file's start: ffmpeg 7.0 counts the AAC priming (1024 samples, 21 ms) into it, later
+    # versions do not; the output's sound is cut from that same start, so both stay in step.
+    assert probe(clip).video_start == pytest.approx(0.3, abs=0.03)
     vidstyle.stylize_video(clip, style_png, tmp_path / "out.mp4", **FAST)
     pcm = subprocess.run([ffmpeg_exe(), "-v", "error", "-i", str(tmp_path / "out.mp4"), "-map", "0:a", "-ac", "1",
                           "-af", "aresample=8000:async=1:first_pts=0",  # a late stream's start, as silence
