@@ -110,14 +110,16 @@ def test_a_variable_rate_video_keeps_its_sound_in_step(tmp_path, style_png, caps
                     "-pix_fmt", "yuv420p", "-c:a", "aac", str(clip)], check=True, capture_output=True)
     source = probe(clip)  # the last frame's duration is the muxer's guess: 1/12 s
     assert source.variable_rate and source.frame_count == 9 and source.duration == pytest.approx(11 / 12)
-    report = vidstyle.stylize_video(clip, style_png, tmp_path / "out.mp4", **FAST)
+    # Lossless (crf 0): a repeat then decodes as an identical frame; at the default crf, x264's noise
+    # on a repeat and its skipped blocks on this clip's small motion overlapped (JAX, ffmpeg 7.0).
+    report = vidstyle.stylize_video(clip, style_png, tmp_path / "out.mp4", **FAST, crf=0)
     out = probe(tmp_path / "out.mp4")
     assert (out.frame_count, out.fps, out.variable_rate, len(report["frames"])) == (11, 12, False, 9)
     assert audio_duration(tmp_path / "out.mp4") == pytest.approx(11 / 12, abs=0.03)  # as long as the picture
     shown = [f.astype(float) for _, f in iter_frames(tmp_path / "out.mp4")]
     change = [np.abs(b - a).mean() for a, b in zip(shown, shown[1:])]  # frame k to k + 1
     held = change[6], change[8]  # the 6 fps frames 6 and 7, each shown twice: at 6-7 and 8-9
-    assert max(held) < 0.25 * min(change[:6] + [change[7], change[9]])
+    assert max(held) == 0 and min(change[:6] + [change[7], change[9]]) > 0.5
     assert main(["warp-error", str(clip), str(tmp_path / "out.mp4")]) == 0
     assert "over 8 frame pairs" in capsys.readouterr().out  # each frame once, not "differ in length"
 
