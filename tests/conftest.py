@@ -6,6 +6,9 @@ import os
 import signal
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+# The CLI keeps JAX's compiled steps in ~/.cache/vidstyle; the tests leave that alone (a test
+# of the cache gives its run a folder of its own).
+os.environ.setdefault("JAX_COMPILATION_CACHE_DIR", "")
 
 import numpy as np
 import pytest

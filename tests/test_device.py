@@ -121,3 +121,48 @@ def test_the_device_is_chosen_through_the_package_before_any_call():
     code = "import os, vidstyle; vidstyle.device.select('cpu'); print(os.environ['JAX_PLATFORMS'])"
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=False)
     assert done.returncode == 0 and done.stdout.strip() == "cpu", done.stderr
+
+
+def test_the_cli_keeps_jax_compiled_steps_where_it_may(tmp_path):
+    env: dict[str, str] = {"XDG_CACHE_HOME": str(tmp_path / "xdg")}
+    assert device.keep_compiled_steps(env) == tmp_path / "xdg" / "vidstyle" / "jax"
+    assert env["JAX_COMPILATION_CACHE_DIR"] == str(tmp_path / "xdg" / "vidstyle" / "jax")
+    assert device.keep_compiled_steps({"JAX_COMPILATION_CACHE_DIR": "/elsewhere"}) == Path("/elsewhere")
+    off = {"JAX_COMPILATION_CACHE_DIR": "", "XDG_CACHE_HOME": str(tmp_path)}
+    assert device.keep_compiled_steps(off) is None and off["JAX_COMPILATION_CACHE_DIR"] == ""
+    (tmp_path / "file").write_text("not a folder")
+    blocked: dict[str, str] = {"XDG_CACHE_HOME": str(tmp_path / "file")}
+    assert device.keep_compiled_steps(blocked) is None and "JAX_COMPILATION_CACHE_DIR" not in blocked
+
+
+def test_the_cache_folder_is_pruned_oldest_first(tmp_path):
+    import os
+
+    for age, name in enumerate(["new", "mid", "old"]):
+        (tmp_path / name).write_bytes(b"x" * 100)
+        os.utime(tmp_path / name, (1e9 - age * 1e3, 1e9 - age * 1e3))
+    device.prune(tmp_path, 250)
+    assert sorted(f.name for f in tmp_path.iterdir()) == ["mid", "new"]
+    device.prune(tmp_path, 250)
+    assert len(list(tmp_path.iterdir())) == 2
+
+
+def test_a_second_jax_run_takes_its_steps_from_the_cache(tmp_path):
+    """Two CLI runs under JAX in fresh processes: the first compiles and stores its steps, the
+    second finds them all (it stores nothing new)."""
+    import os
+    import subprocess
+    import sys
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith("JAX_COMPILATION_CACHE")}
+    env |= {"KERAS_BACKEND": "jax", "XDG_CACHE_HOME": str(tmp_path / "xdg"), "JAX_PLATFORMS": "cpu",
+            "JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS": "0"}
+    folder = tmp_path / "xdg" / "vidstyle" / "jax"
+    stored = []
+    for run in range(2):
+        subprocess.run([sys.executable, "-m", "vidstyle", "stylize", str(ROOT / "samples/content.png"), "-s",
+                        str(ROOT / "samples/style.png"), "-o", str(tmp_path / f"o{run}.png"), "--weights", "random",
+                        "--size", "32", "--iterations", "2", "-q"], env=env, check=True, capture_output=True, timeout=300)
+        stored.append(sorted(f.name for f in folder.iterdir()))
+    assert any(name.startswith("jit_adam_step") for name in stored[0])
+    assert stored[1] == stored[0]

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Callable
+from collections.abc import Callable, MutableMapping
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -32,6 +32,50 @@ def select(device: str) -> None:
     if device == "cpu":
         os.environ["CUDA_VISIBLE_DEVICES"] = "-1"
         os.environ["JAX_PLATFORMS"] = "cpu"
+
+
+CACHE_LIMIT = 1 << 30  # bytes of compiled steps kept; the oldest go first beyond it
+
+
+def keep_compiled_steps(environ: MutableMapping[str, str] = os.environ) -> Path | None:
+    """Under JAX, keep the compiled steps on disk for the next run (the CLI's choice, as a library
+    must not pick a program's JAX cache). Each image or window size compiles its steps afresh:
+    10-20 s a shape on the H200 (docs/GPU.md). $XDG_CACHE_HOME/vidstyle/jax, else
+    ~/.cache/vidstyle/jax; a JAX_COMPILATION_CACHE_DIR already set wins (empty: no cache), and a
+    folder that cannot be written means no cache. Must run before JAX is imported."""
+    if "JAX_COMPILATION_CACHE_DIR" in environ:
+        return Path(environ["JAX_COMPILATION_CACHE_DIR"]) if environ["JAX_COMPILATION_CACHE_DIR"] else None
+    base = environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    folder = Path(base) / "vidstyle" / "jax"
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        log.debug("no compilation cache: %s", exc)
+        return None
+    if not os.access(folder, os.W_OK | os.X_OK):
+        log.debug("no compilation cache: %s is not writable", folder)
+        return None
+    environ["JAX_COMPILATION_CACHE_DIR"] = str(folder)
+    # JAX keeps only compilations over 1 s by default; the loss terms and the start's small steps
+    # take 0.3-1 s each on a CPU and add up.
+    environ.setdefault("JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS", "0.2")
+    prune(folder, CACHE_LIMIT)
+    return folder
+
+
+def prune(folder: Path, limit: int) -> None:
+    """Remove the oldest files until the folder holds at most `limit` bytes. (JAX's own limit,
+    JAX_COMPILATION_CACHE_MAX_SIZE, needs the filelock package, which vidstyle does not need.)"""
+    try:
+        files = sorted((f.stat().st_mtime, f.stat().st_size, f) for f in folder.iterdir() if f.is_file())
+    except OSError:
+        return
+    total = sum(size for _, size, _ in files)
+    for _, size, path in files:
+        if total <= limit:
+            break
+        path.unlink(missing_ok=True)
+        total -= size
 
 
 def gpus() -> list[str]:
