@@ -166,3 +166,15 @@ def test_a_second_jax_run_takes_its_steps_from_the_cache(tmp_path):
         stored.append(sorted(f.name for f in folder.iterdir()))
     assert any(name.startswith("jit_adam_step") for name in stored[0])
     assert stored[1] == stored[0]
+
+
+def test_lbfgs_on_a_gpu_gets_a_note(monkeypatch, caplog):
+    from vidstyle import optimize
+    from vidstyle.config import StyleOptions
+
+    assert device.lbfgs_on_gpu_note("adam", True) is None and device.lbfgs_on_gpu_note("lbfgs", False) is None
+    monkeypatch.setattr(optimize, "gpus", lambda: ["cuda:0"])
+    with caplog.at_level("WARNING"):
+        optimize.Engine(StyleOptions(weights="random", optimizer="lbfgs", precision="float32"))
+    assert [r.getMessage() for r in caplog.records if r.name == "vidstyle.optimize"] == [
+        device.lbfgs_on_gpu_note("lbfgs", True)]
