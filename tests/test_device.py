@@ -147,9 +147,10 @@ def test_the_cache_folder_is_pruned_oldest_first(tmp_path):
     assert len(list(tmp_path.iterdir())) == 2
 
 
-def test_a_second_jax_run_takes_its_steps_from_the_cache(tmp_path):
-    """Two CLI runs under JAX in fresh processes: the first compiles and stores its steps, the
-    second finds them all (it stores nothing new)."""
+def test_a_later_jax_run_takes_its_steps_from_the_cache_and_mends_a_damaged_one(tmp_path):
+    """CLI runs under JAX in fresh processes: the first stores its compiled steps; with the entries
+    then cut short (a full disk), the second says nothing of it and writes them afresh; the third
+    finds them (JAX logs its hits under --debug)."""
     import os
     import subprocess
     import sys
@@ -158,14 +159,22 @@ def test_a_second_jax_run_takes_its_steps_from_the_cache(tmp_path):
     env |= {"KERAS_BACKEND": "jax", "XDG_CACHE_HOME": str(tmp_path / "xdg"), "JAX_PLATFORMS": "cpu",
             "JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS": "0"}
     folder = tmp_path / "xdg" / "vidstyle" / "jax"
-    stored = []
-    for run in range(2):
-        subprocess.run([sys.executable, "-m", "vidstyle", "stylize", str(ROOT / "samples/content.png"), "-s",
-                        str(ROOT / "samples/style.png"), "-o", str(tmp_path / f"o{run}.png"), "--weights", "random",
-                        "--size", "32", "--iterations", "2", "-q"], env=env, check=True, capture_output=True, timeout=300)
-        stored.append(sorted(f.name for f in folder.iterdir()))
-    assert any(name.startswith("jit_adam_step") for name in stored[0])
-    assert stored[1] == stored[0]
+
+    def run(*extra: str) -> str:
+        return subprocess.run([sys.executable, "-m", "vidstyle", "stylize", str(ROOT / "samples/content.png"), "-s",
+                               str(ROOT / "samples/style.png"), "-o", str(tmp_path / "o.png"), "--weights", "random",
+                               "--size", "32", "--iterations", "2", "--overwrite", *extra],
+                              env=env, check=True, capture_output=True, text=True, timeout=300).stderr
+
+    run("-q")
+    whole = {f.name: f.read_bytes() for f in folder.iterdir()}
+    assert any(name.startswith("jit_adam_step-") for name in whole)
+    for name, data in whole.items():
+        (folder / name).write_bytes(data[: len(data) // 2])
+    assert "Warning" not in run("-q")
+    rewritten = {f.name: f.stat().st_size for f in folder.iterdir()}  # sizes vary by a few bytes a compilation
+    assert rewritten.keys() == whole.keys() and all(rewritten[k] > len(v) // 2 for k, v in whole.items())
+    assert "Persistent compilation cache hit for 'jit_adam_step'" in run("--debug")
 
 
 def test_lbfgs_on_a_gpu_gets_a_note(monkeypatch, caplog):

@@ -6,8 +6,11 @@ and memory policy when they start.
 
 from __future__ import annotations
 
+import glob
 import logging
 import os
+import re
+import warnings
 from collections.abc import Callable, MutableMapping
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -60,7 +63,27 @@ def keep_compiled_steps(environ: MutableMapping[str, str] = os.environ) -> Path 
     # take 0.3-1 s each on a CPU and add up.
     environ.setdefault("JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS", "0.2")
     prune(folder, CACHE_LIMIT)
+    forget_damaged_entries(folder)
     return folder
+
+
+def forget_damaged_entries(folder: Path) -> None:
+    """JAX writes an entry in place and never replaces one, so an entry cut short (a full disk, a
+    kill) made every later run warn and compile again. Its warning now removes the entry, silently,
+    and the compilation that follows writes it afresh. Other warnings are shown as before."""
+    shown = warnings.showwarning
+    damaged = re.compile(r"Error (reading|writing) persistent compilation cache entry for '([^']+)'")
+
+    def show(message, category, filename, lineno, file=None, line=None):
+        found = damaged.match(str(message))
+        if found is None:
+            return shown(message, category, filename, lineno, file, line)
+        log.debug("%s", message)
+        if found.group(1) == "reading":  # named by its function (all its shapes) or by its key
+            for path in folder.glob(f"{glob.escape(found.group(2))}-*"):
+                path.unlink(missing_ok=True)
+
+    warnings.showwarning = show
 
 
 def prune(folder: Path, limit: int) -> None:
