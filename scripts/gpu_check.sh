@@ -106,7 +106,7 @@ if [ "$QUICK" = 1 ]; then
 else
   TESTS=(tests/test_losses.py tests/test_api.py tests/test_flow.py tests/test_pipeline.py)
 fi
-PYTEST=(-m pytest -q -x -p no:cacheprovider --durations=8)
+PYTEST=(-m pytest -q -p no:cacheprovider --durations=8)
 if [ "$DEVICE" != cpu ] && "$PY" -c "import xdist" 2>/dev/null; then
   PYTEST+=(-n "${TEST_WORKERS:-4}")  # compilation dominates: several processes share the GPU
 fi
