@@ -103,7 +103,8 @@ def _probe_video(path: Path) -> StreamInfo:
                        "-c", "copy", "-f", "framecrc", "-"])
     if done.returncode < 0:  # killed by a signal: a crash, not an unreadable file
         raise InputError(f"{path}: ffmpeg ({done.args[0]}) crashed reading it (signal {-done.returncode}); "
-                         "try another ffmpeg build (IMAGEIO_FFMPEG_EXE) or re-encode the file")
+                         "try another ffmpeg build (pip install -U imageio-ffmpeg, or IMAGEIO_FFMPEG_EXE) "
+                         "or re-encode the file")
     stderr = done.stderr.decode("utf-8", errors="replace")
     span = packet_span(done.stdout.decode("ascii", errors="replace"))  # every packet's time, no decoding
     header = stderr.split("Output #", 1)[0]
