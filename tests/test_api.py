@@ -309,6 +309,27 @@ def test_pil_images_are_taken_as_their_colours():
     assert len(styles) == 1 and np.array_equal(styles[0], np.asarray(palette.convert("RGB")))
 
 
+def test_an_image_can_be_the_start(images, tmp_path):
+    """init as an array or PIL image (an earlier result, say) was refused: only a path, 'content'
+    or 'noise'. It starts the run as the same image read from a file does."""
+    from PIL import Image
+
+    from vidstyle.errors import UsageError
+    from vidstyle.images import write_image
+
+    start = np.random.default_rng(9).uniform(0, 255, (20, 24, 3)).astype(np.uint8)  # half the work's size
+    write_image(tmp_path / "start.png", start)
+    common = dict(weights="random", iterations=2, size=48, tol=0.0)
+    from_file = vidstyle.stylize_image(images["content"], images["style1"], init=tmp_path / "start.png", **common)
+    from_array = vidstyle.stylize_image(images["content"], images["style1"], init=start, **common)
+    from_pil = vidstyle.stylize_image(images["content"], images["style1"], init=Image.fromarray(start), **common)
+    from_content = vidstyle.stylize_image(images["content"], images["style1"], **common)
+    assert np.array_equal(from_array, from_file) and np.array_equal(from_pil, from_file)
+    assert np.abs(from_array.astype(float) - from_content).mean() > 10
+    with pytest.raises(UsageError, match=r"init: .*\(stylize_image\) an image, got ndarray"):
+        vidstyle.stylize_video(tmp_path / "any.mp4", images["style1"], tmp_path / "o.mp4", init=start)
+
+
 def test_a_stop_is_a_keyboard_interrupt_and_errors_are_reachable():
     """A program's `except Exception` around each video of a batch swallowed a Ctrl-C and went on
     to the next video; `vidstyle.errors` was missing until another module had imported it."""

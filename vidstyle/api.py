@@ -5,6 +5,7 @@ Arrays are H×W×3 RGB on the 0-255 scale; options are the CLI's options by thei
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
 
 import numpy as np
@@ -46,8 +47,10 @@ def run_image(
     styles: ImageLike | Sequence[ImageLike],
     options: StyleOptions,
     on_iteration: IterationCallback | None = None,
+    start: np.ndarray | None = None,
 ) -> tuple[np.ndarray, Result]:
-    """Stylise one image; returns (float RGB result at the working size, optimisation result)."""
+    """Stylise one image; returns (float RGB result at the working size, optimisation result).
+    `start`, an RGB image, replaces `options.init` as the starting image (resized to the work)."""
     content_rgb = as_rgb(content, "content")
     style_list = [as_rgb(s, "style") for s in as_list(styles)]
     blend = blend_weights(options, len(style_list))
@@ -56,7 +59,8 @@ def run_image(
     target_rgb = luminance(content_rgb) if options.preserve_colors else content_rgb
     engine = get_engine(options)
     grams = engine.style_targets(prepare_styles(style_list, (w, h), options, content_rgb), blend)
-    x0 = initial_image(options.init, target_rgb, options.seed)
+    x0 = initial_image(options.init, target_rgb, options.seed) if start is None else \
+        resize(start, w, h).astype(np.float32)
 
     def targets_at(size: tuple[int, int]) -> Targets:
         return engine.targets(resize_batch(target_rgb[None], *size), grams, coefficients(options))
@@ -71,9 +75,14 @@ def run_image(
 def stylize_image(content: ImageLike, styles: ImageLike | Sequence[ImageLike], **options) -> np.ndarray:
     """Stylise ``content`` with one or more ``styles``; returns H×W×3 RGB uint8 at the working size.
 
-    ``options`` are the CLI's (``iterations``, ``style_weight``, ``weights``, ``size``...).
+    ``options`` are the CLI's (``iterations``, ``style_weight``, ``weights``, ``size``...);
+    ``init`` may also be an image (an array or PIL image, as ``content``), e.g. an earlier result.
     """
-    image, _ = run_image(content, styles, StyleOptions.from_kwargs(**options))
+    init = options.get("init")
+    start = None
+    if init is not None and not isinstance(init, (str, os.PathLike)):
+        start = as_rgb(options.pop("init"), "init")
+    image, _ = run_image(content, styles, StyleOptions.from_kwargs(**options), start=start)
     return to_uint8(image)
 
 

@@ -88,6 +88,10 @@ class StyleOptions:
         """Build from API keywords (the CLI's option names in Python form); unknown names are errors.
         Values are taken as a program has them: Paths, NumPy numbers, "1,3" for a list."""
         known = {f.name for f in dataclasses.fields(cls)}
+        init = options.get("init")
+        if init is not None and not isinstance(init, (str, os.PathLike)):
+            raise UsageError(f"init: expected 'content', 'noise', an image path or (stylize_image) an image, "
+                             f"got {type(init).__name__}")
         options = {k: plain(v) for k, v in apply_preset(options, known).items()}
         _refuse_unknown(options, known)
         for key in ("content_layers", "style_layers", "style_layer_weights", "style_blend"):
@@ -99,19 +103,17 @@ class StyleOptions:
                 options[key] = _numbers(options[key], key)
         if options.get("size") == "original":
             options["size"] = None
-        if "init" in options and not isinstance(options["init"], str):
-            raise UsageError(f"init: expected 'content', 'noise' or an image path, got {type(options['init']).__name__}")
         return cls(**options)
 
 
 def plain(value):
     """A keyword's value as the options hold it: str for a path, int/float/bool for NumPy scalars,
-    a list for a NumPy array (long_term=np.array([1, 2]) was refused, style_blend's taken)."""
+    a list for a 1-D NumPy array (long_term=np.array([1, 2]) was refused, style_blend's taken)."""
     if isinstance(value, os.PathLike):
         return os.fspath(value)
     if hasattr(value, "item") and getattr(value, "shape", None) == ():  # a NumPy scalar
         return value.item()
-    if hasattr(value, "tolist") and getattr(value, "ndim", 0) >= 1:
+    if hasattr(value, "tolist") and getattr(value, "ndim", 0) == 1:  # not an image (init)
         return value.tolist()
     if isinstance(value, (list, tuple)):
         return type(value)(plain(v) for v in value)
