@@ -32,9 +32,10 @@ def run(job: list[str], env: dict[str, str], report: Path) -> tuple[float, float
 
 def main() -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--size", type=int, default=256)
-    p.add_argument("--iterations", type=int, default=20)
-    p.add_argument("--rounds", type=int, default=2)
+    p.add_argument("--size", type=int, default=256, help="longest side of the work (default 256)")
+    p.add_argument("--iterations", type=int, default=20,
+                   help="iterations of the image or first frame; later frames a fifth (default 20)")
+    p.add_argument("--rounds", type=int, default=2, help="rounds of off, cold, warm (default 2)")
     p.add_argument("--video", action="store_true", help="the sample clip's first 6 frames instead of the image")
     args = p.parse_args()
 

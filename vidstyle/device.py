@@ -43,26 +43,33 @@ CACHE_LIMIT = 1 << 30  # bytes of compiled steps kept; the oldest go first beyon
 def keep_compiled_steps(environ: MutableMapping[str, str] = os.environ) -> Path | None:
     """Under JAX, keep the compiled steps on disk for the next run (the CLI's choice, as a library
     must not pick a program's JAX cache). Each image or window size compiles its steps afresh:
-    10-20 s a shape on the H200 (docs/GPU.md). $XDG_CACHE_HOME/vidstyle/jax, else
-    ~/.cache/vidstyle/jax; a JAX_COMPILATION_CACHE_DIR already set wins (empty: no cache), and a
-    folder that cannot be written means no cache. Must run before JAX is imported."""
-    if "JAX_COMPILATION_CACHE_DIR" in environ:
-        return Path(environ["JAX_COMPILATION_CACHE_DIR"]) if environ["JAX_COMPILATION_CACHE_DIR"] else None
-    base = environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    folder = Path(base) / "vidstyle" / "jax"
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        log.debug("no compilation cache: %s", exc)
+    10-20 s a shape on the H200 (docs/GPU.md). $XDG_CACHE_HOME/vidstyle/jax (an absolute one, as
+    the XDG spec asks), else ~/.cache/vidstyle/jax, held to CACHE_LIMIT. A JAX_COMPILATION_CACHE_DIR
+    already set wins (empty: no cache) and is not pruned, as other programs may share it; a folder
+    that cannot be written means no cache. Must run before JAX is imported."""
+    given = environ.get("JAX_COMPILATION_CACHE_DIR")
+    if given is not None:
+        folder = Path(given) if given else None
+    else:
+        base = environ.get("XDG_CACHE_HOME", "")
+        if not os.path.isabs(base):
+            base = os.path.join(environ.get("HOME") or str(Path.home()), ".cache")
+        folder = Path(base) / "vidstyle" / "jax"
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            log.debug("no compilation cache: %s", exc)
+            return None
+        if not os.access(folder, os.W_OK | os.X_OK):
+            log.debug("no compilation cache: %s is not writable", folder)
+            return None
+        environ["JAX_COMPILATION_CACHE_DIR"] = str(folder)
+        prune(folder, CACHE_LIMIT)
+    if folder is None:
         return None
-    if not os.access(folder, os.W_OK | os.X_OK):
-        log.debug("no compilation cache: %s is not writable", folder)
-        return None
-    environ["JAX_COMPILATION_CACHE_DIR"] = str(folder)
     # JAX keeps only compilations over 1 s by default; the loss terms and the start's small steps
     # take 0.3-1 s each on a CPU and add up.
     environ.setdefault("JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS", "0.2")
-    prune(folder, CACHE_LIMIT)
     forget_damaged_entries(folder)
     return folder
 
@@ -84,6 +91,8 @@ def forget_damaged_entries(folder: Path) -> None:
                 path.unlink(missing_ok=True)
 
     warnings.showwarning = show
+    # Shown always, so the hook sees each one even where warnings are ignored (PYTHONWARNINGS).
+    warnings.filterwarnings("always", message=damaged.pattern)
 
 
 def prune(folder: Path, limit: int) -> None:
