@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from vidstyle import device
+from vidstyle import device, jaxcache
 from vidstyle.cli import main
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -128,20 +128,20 @@ def test_the_cli_keeps_jax_compiled_steps_where_it_may(tmp_path):
 
     with warnings.catch_warnings():  # the damaged-entry hook is the process's: the CLI's alone
         env: dict[str, str] = {"XDG_CACHE_HOME": str(tmp_path / "xdg")}
-        assert device.keep_compiled_steps(env) == tmp_path / "xdg" / "vidstyle" / "jax"
+        assert jaxcache.keep_compiled_steps(env) == tmp_path / "xdg" / "vidstyle" / "jax"
         assert env["JAX_COMPILATION_CACHE_DIR"] == str(tmp_path / "xdg" / "vidstyle" / "jax")
         assert env["JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS"] == "0.2"
         relative = {"XDG_CACHE_HOME": "xdg", "HOME": str(tmp_path / "home")}  # the XDG spec: ignored
-        assert device.keep_compiled_steps(relative) == tmp_path / "home" / ".cache" / "vidstyle" / "jax"
+        assert jaxcache.keep_compiled_steps(relative) == tmp_path / "home" / ".cache" / "vidstyle" / "jax"
         moved = {"JAX_COMPILATION_CACHE_DIR": str(tmp_path / "elsewhere")}  # the same rules, no pruning
-        assert device.keep_compiled_steps(moved) == tmp_path / "elsewhere"
+        assert jaxcache.keep_compiled_steps(moved) == tmp_path / "elsewhere"
         assert moved["JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS"] == "0.2"
         off = {"JAX_COMPILATION_CACHE_DIR": "", "XDG_CACHE_HOME": str(tmp_path)}
-        assert device.keep_compiled_steps(off) is None and off == {"JAX_COMPILATION_CACHE_DIR": "",
+        assert jaxcache.keep_compiled_steps(off) is None and off == {"JAX_COMPILATION_CACHE_DIR": "",
                                                                     "XDG_CACHE_HOME": str(tmp_path)}
         (tmp_path / "file").write_text("not a folder")
         blocked: dict[str, str] = {"XDG_CACHE_HOME": str(tmp_path / "file")}
-        assert device.keep_compiled_steps(blocked) is None and "JAX_COMPILATION_CACHE_DIR" not in blocked
+        assert jaxcache.keep_compiled_steps(blocked) is None and "JAX_COMPILATION_CACHE_DIR" not in blocked
 
 
 def test_the_cache_folder_is_pruned_oldest_first(tmp_path):
@@ -150,9 +150,9 @@ def test_the_cache_folder_is_pruned_oldest_first(tmp_path):
     for age, name in enumerate(["new", "mid", "old"]):
         (tmp_path / name).write_bytes(b"x" * 100)
         os.utime(tmp_path / name, (1e9 - age * 1e3, 1e9 - age * 1e3))
-    device.prune(tmp_path, 250)
+    jaxcache.prune(tmp_path, 250)
     assert sorted(f.name for f in tmp_path.iterdir()) == ["mid", "new"]
-    device.prune(tmp_path, 250)
+    jaxcache.prune(tmp_path, 250)
     assert len(list(tmp_path.iterdir())) == 2
 
 

@@ -163,7 +163,9 @@ def start_backend(args: argparse.Namespace) -> None:
         raise UsageError(f"KERAS_BACKEND={chosen}: vidstyle runs on tensorflow or jax")
     device.select(args.device)
     if chosen == "jax":
-        device.keep_compiled_steps()
+        from .jaxcache import keep_compiled_steps
+
+        keep_compiled_steps()
     # The network's weights never change in a vidstyle process, so oneDNN may keep them in its
     # own layout: 0.73 against 0.64 of the matrix product's GFLOP/s at 256² (docs/BENCHMARKS.md).
     # Not set by the library: a program that also trains models must not get it by importing us.
