@@ -11,6 +11,8 @@
 # left; BENCH_ARGS adds arguments to gpu_bench.py (a rerun: --sections video,loss --shapes 1920x1080x1).
 # QUALITY_SECONDS > 0 then runs scripts/gpu_quality.py (issue 5's iteration counts) for that long,
 # outside the 5-minute budget of the check itself; QUALITY_ARGS adds arguments to it.
+# CACHE_SECONDS > 0 then times the CLI's compile cache (scripts/compile_cache_check.py, CACHE_ARGS;
+# default --size 512 --rounds 1), also outside the 5 minutes.
 # When $OUT is set, gpu_table.md, gpu_bench.json and gpu_check.log are written there.
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -22,7 +24,7 @@ while [ $# -gt 0 ]; do
     --device) DEVICE=${2:?--device needs cpu, gpu or auto}; shift 2 ;;
     --device=*) DEVICE=${1#--device=}; shift ;;
     --quick) QUICK=1; shift ;;
-    -h|--help) sed -n '2,13p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,15p' "$0"; exit 0 ;;
     *) echo "gpu_check: unknown argument $1 (expected --device cpu|gpu|auto, --quick)" >&2; exit 2 ;;
   esac
 done
@@ -163,5 +165,15 @@ if [ "$QUALITY_SECONDS" -gt 0 ]; then
   QUALITY_RC=$?
 fi
 
-say "done: tests exit $TEST_RC, benchmark exit $BENCH_RC, quality exit $QUALITY_RC"
-[ "$TEST_RC" = 0 ] && [ "$BENCH_RC" = 0 ] && [ "$QUALITY_RC" = 0 ]
+# --- 6. optional: the CLI's compile cache, off / cold / warm in fresh processes -------------------
+CACHE_RC=0
+CACHE_SECONDS=${CACHE_SECONDS:-0}
+if [ "$CACHE_SECONDS" -gt 0 ]; then
+  say "compile cache (at most $CACHE_SECONDS s)"
+  read -r -a CEXTRA <<< "${CACHE_ARGS:---size 512 --rounds 1}"
+  timeout --kill-after=5 "$CACHE_SECONDS" "$PY" scripts/compile_cache_check.py "${CEXTRA[@]}"
+  CACHE_RC=$?
+fi
+
+say "done: tests exit $TEST_RC, benchmark exit $BENCH_RC, quality exit $QUALITY_RC, cache exit $CACHE_RC"
+[ "$TEST_RC" = 0 ] && [ "$BENCH_RC" = 0 ] && [ "$QUALITY_RC" = 0 ] && [ "$CACHE_RC" = 0 ]
