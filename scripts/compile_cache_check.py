@@ -48,7 +48,9 @@ def main() -> int:
             job = [str(ROOT / "samples" / "content.png"), "-o", str(work / "out.png")]
         job += ["--style", str(ROOT / "samples" / "style.png"), "--weights", "random",
                 "--size", str(args.size), "--iterations", str(args.iterations), "--tol", "0"]
-        base = {k: v for k, v in os.environ.items() if not k.startswith("JAX_COMPILATION_CACHE")}
+        # The CLI's own cache settings, not a caller's (gpu_check.sh sets both for its other rows).
+        base = {k: v for k, v in os.environ.items()
+                if not k.startswith(("JAX_COMPILATION_CACHE", "JAX_PERSISTENT_CACHE"))}
         base["KERAS_BACKEND"] = "jax"
         results: dict[str, list[tuple[float, float]]] = {"off": [], "cold": [], "warm": []}
         print(f"{'job: ' + ' '.join(job[:1] + job[3:])}")

@@ -5,12 +5,11 @@ Arrays are H×W×3 RGB on the 0-255 scale; options are the CLI's options by thei
 
 from __future__ import annotations
 
-import os
 from collections.abc import Sequence
 
 import numpy as np
 
-from .config import CONTENT, STYLE, TOTAL, TV, StyleOptions
+from .config import CONTENT, STYLE, TOTAL, TV, StyleOptions, is_path
 from .errors import InputError, UsageError
 from .images import resize, to_uint8
 from .multiscale import optimize_batch, resize_batch
@@ -78,9 +77,8 @@ def stylize_image(content: ImageLike, styles: ImageLike | Sequence[ImageLike], *
     ``options`` are the CLI's (``iterations``, ``style_weight``, ``weights``, ``size``...);
     ``init`` may also be an image (an array or PIL image, as ``content``), e.g. an earlier result.
     """
-    init = options.get("init")
     start = None
-    if init is not None and not isinstance(init, (str, os.PathLike)):
+    if options.get("init") is not None and not is_path(options["init"]):
         start = as_rgb(options.pop("init"), "init")
     image, _ = run_image(content, styles, StyleOptions.from_kwargs(**options), start=start)
     return to_uint8(image)

@@ -207,8 +207,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         level=logging.DEBUG if args.debug else logging.WARNING if args.quiet else logging.INFO,
         format="%(message)s", handlers=[TqdmLogHandler()],
     )
-    if not args.debug:  # JAX's INFO lines ("Unable to initialize backend 'tpu'") on every run
-        logging.getLogger("jax").setLevel(logging.WARNING)
+    # JAX's INFO lines ("Unable to initialize backend 'tpu'") printed on every run.
+    logging.getLogger("jax").setLevel(logging.NOTSET if args.debug else logging.WARNING)
     if args.debug:  # libav's own messages about a damaged video (video.py silences them)
         os.environ.setdefault("OPENCV_FFMPEG_LOGLEVEL", "24")
     undo_stops = stop_once()  # from the start (the `vidstyle` command's entry already did it)

@@ -88,10 +88,7 @@ class StyleOptions:
         """Build from API keywords (the CLI's option names in Python form); unknown names are errors.
         Values are taken as a program has them: Paths, NumPy numbers, "1,3" for a list."""
         known = {f.name for f in dataclasses.fields(cls)}
-        init = options.get("init")
-        if init is not None and not isinstance(init, (str, os.PathLike)):
-            raise UsageError(f"init: expected 'content', 'noise', an image path or (stylize_image) an image, "
-                             f"got {type(init).__name__}")
+        refuse_image_init(options)
         options = {k: plain(v) for k, v in apply_preset(options, known).items()}
         _refuse_unknown(options, known)
         for key in ("content_layers", "style_layers", "style_layer_weights", "style_blend"):
@@ -106,14 +103,27 @@ class StyleOptions:
         return cls(**options)
 
 
+def is_path(value) -> bool:
+    """A file name or one of the names an option takes, not an image given as data."""
+    return isinstance(value, (str, os.PathLike))
+
+
+def refuse_image_init(options: dict) -> None:
+    """Only stylize_image takes its start as an image; elsewhere say what came (before `plain`
+    turns an array into a list)."""
+    if "init" in options and not is_path(options["init"]):
+        raise UsageError(f"init: expected 'content', 'noise', an image path or (stylize_image) an image, "
+                         f"got {type(options['init']).__name__}")
+
+
 def plain(value):
     """A keyword's value as the options hold it: str for a path, int/float/bool for NumPy scalars,
-    a list for a 1-D NumPy array (long_term=np.array([1, 2]) was refused, style_blend's taken)."""
+    a list for a NumPy array (long_term=np.array([1, 2]) was refused, style_blend's taken)."""
     if isinstance(value, os.PathLike):
         return os.fspath(value)
     if hasattr(value, "item") and getattr(value, "shape", None) == ():  # a NumPy scalar
         return value.item()
-    if hasattr(value, "tolist") and getattr(value, "ndim", 0) == 1:  # not an image (init)
+    if hasattr(value, "tolist") and getattr(value, "ndim", 0) >= 1:
         return value.tolist()
     if isinstance(value, (list, tuple)):
         return type(value)(plain(v) for v in value)
@@ -231,6 +241,7 @@ class VideoOptions:
     @classmethod
     def split_kwargs(cls, options: dict) -> tuple[dict, dict]:
         """(StyleOptions keywords, VideoOptions keywords) from one mixed dict; unknown names are errors."""
+        refuse_image_init(options)
         options = {k: plain(v) for k, v in apply_preset(options).items()}
         names = {f.name for f in dataclasses.fields(cls)}
         known = names | {f.name for f in dataclasses.fields(StyleOptions)}

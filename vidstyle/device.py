@@ -83,15 +83,6 @@ def auto_precision(optimizer: str, backend: str, on_gpu: bool, bf16_cpu: bool) -
     return "mixed" if mixed else "float32"
 
 
-def lbfgs_on_gpu_note(optimizer: str, on_gpu: bool) -> str | None:
-    """A note for L-BFGS on a GPU: SciPy's L-BFGS-B works on the host, which there costs far more
-    than the network (measured on the H200, docs/GPU.md)."""
-    if optimizer == "lbfgs" and on_gpu:
-        return ("note: --optimizer lbfgs runs SciPy's L-BFGS-B on the host, slower than the GPU's steps: "
-                "0.375 s an iteration at 512² on an H200, against 0.005 s for Adam (the default)")
-    return None
-
-
 def resolve_precision(options: StyleOptions) -> StyleOptions:
     """The options with --precision auto replaced by what it means on this machine."""
     if options.precision != "auto":

@@ -21,55 +21,65 @@ CACHE_LIMIT = 1 << 30  # bytes of compiled steps kept; the oldest go first beyon
 
 def keep_compiled_steps(environ: MutableMapping[str, str] = os.environ) -> Path | None:
     """Point JAX's cache at $XDG_CACHE_HOME/vidstyle/jax (an absolute one, as the XDG spec asks),
-    else ~/.cache/vidstyle/jax, held to CACHE_LIMIT. A JAX_COMPILATION_CACHE_DIR
-    already set wins (empty: no cache) and is not pruned, as other programs may share it; a folder
-    that cannot be written means no cache. Must run before JAX is imported."""
-    given = environ.get("JAX_COMPILATION_CACHE_DIR")
-    if given is not None:
-        folder = Path(given) if given else None
-    else:
-        base = environ.get("XDG_CACHE_HOME", "")
-        if not os.path.isabs(base):
-            base = os.path.join(environ.get("HOME") or str(Path.home()), ".cache")
-        folder = Path(base) / "vidstyle" / "jax"
-        try:
-            folder.mkdir(parents=True, exist_ok=True)
-        except OSError as exc:
-            log.debug("no compilation cache: %s", exc)
-            return None
-        if not os.access(folder, os.W_OK | os.X_OK):
-            log.debug("no compilation cache: %s is not writable", folder)
-            return None
-        environ["JAX_COMPILATION_CACHE_DIR"] = str(folder)
-        prune(folder, CACHE_LIMIT)
-    if folder is None:
-        return None
+    else ~/.cache/vidstyle/jax, held to CACHE_LIMIT and mended (below). A JAX_COMPILATION_CACHE_DIR
+    already set wins (empty: no cache) and is neither pruned nor mended, as other programs may share it;
+    no home or a folder that cannot be written means no cache. Must run before JAX is imported."""
     # JAX keeps only compilations over 1 s by default; the loss terms and the start's small steps
     # take 0.3-1 s each on a CPU and add up.
     environ.setdefault("JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS", "0.2")
-    forget_damaged_entries(folder)
+    global _mended
+    _mended = None
+    if "JAX_COMPILATION_CACHE_DIR" in environ:
+        given = environ["JAX_COMPILATION_CACHE_DIR"]
+        return Path(given) if given else None
+    base = environ.get("XDG_CACHE_HOME", "")
+    if not os.path.isabs(base):
+        home = environ.get("HOME") or os.path.expanduser("~")
+        if not os.path.isabs(home):  # no HOME and no passwd entry (a container's bare uid)
+            log.debug("no compilation cache: no home folder")
+            return None
+        base = os.path.join(home, ".cache")
+    folder = Path(base) / "vidstyle" / "jax"
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        log.debug("no compilation cache: %s", exc)
+        return None
+    if not os.access(folder, os.W_OK | os.X_OK):
+        log.debug("no compilation cache: %s is not writable", folder)
+        return None
+    environ["JAX_COMPILATION_CACHE_DIR"] = str(folder)
+    prune(folder, CACHE_LIMIT)
+    if not _hooked:
+        _mend_damaged_entries()
+    _mended = folder
     return folder
 
 
-def forget_damaged_entries(folder: Path) -> None:
+_mended: Path | None = None  # the folder whose damaged entries the warning hook removes
+_hooked = False
+_DAMAGED = re.compile(r"Error reading persistent compilation cache entry for '([^']+)'")
+
+
+def _mend_damaged_entries() -> None:
     """JAX writes an entry in place and never replaces one, so an entry cut short (a full disk, a
-    kill) made every later run warn and compile again. Its warning now removes the entry, silently,
-    and the compilation that follows writes it afresh. Other warnings are shown as before."""
+    kill) made every later run warn and compile again. Its warning now removes it, silently, with
+    its function's other shapes (the warning names the function), and the compilation that
+    follows writes it afresh. Installed once; other warnings are shown as before."""
     shown = warnings.showwarning
-    damaged = re.compile(r"Error (reading|writing) persistent compilation cache entry for '([^']+)'")
 
     def show(message, category, filename, lineno, file=None, line=None):
-        found = damaged.match(str(message))
-        if found is None:
+        found = _DAMAGED.match(str(message))
+        if found is None or _mended is None:
             return shown(message, category, filename, lineno, file, line)
         log.debug("%s", message)
-        if found.group(1) == "reading":  # named by its function (all its shapes) or by its key
-            for path in folder.glob(f"{glob.escape(found.group(2))}-*"):
-                path.unlink(missing_ok=True)
+        for path in _mended.glob(f"{glob.escape(found.group(1))}-*"):
+            path.unlink(missing_ok=True)
 
-    warnings.showwarning = show
+    global _hooked
+    warnings.showwarning, _hooked = show, True
     # Shown always, so the hook sees each one even where warnings are ignored (PYTHONWARNINGS).
-    warnings.filterwarnings("always", message=damaged.pattern)
+    warnings.filterwarnings("always", message=_DAMAGED.pattern)
 
 
 def prune(folder: Path, limit: int) -> None:

@@ -18,7 +18,7 @@ from keras import ops
 
 from . import backend
 from .config import StyleOptions
-from .device import gpus, lbfgs_on_gpu_note, resolve_precision
+from .device import resolve_precision
 from .diffwarp import warp_taps
 from .features import Extractor
 from .losses import (
@@ -73,9 +73,6 @@ class Engine:
 
     def __init__(self, options: StyleOptions, jit_compile: bool = False):
         options = self.options = resolve_precision(options)
-        note = lbfgs_on_gpu_note(options.optimizer, bool(gpus()))
-        if note:
-            log.warning(note)
         content_layers, style_layers = options.content_layers, options.style_layers
         self.extractor = Extractor(
             options.layers, options.weights, options.pooling, options.precision

@@ -3,6 +3,7 @@ inside the compiled step) and SciPy's L-BFGS-B, with --tol's early stop shared b
 
 from __future__ import annotations
 
+import functools
 import logging
 import time
 from typing import TYPE_CHECKING
@@ -14,6 +15,7 @@ from keras import ops
 from . import backend
 from .backend import Tensor
 from .config import STOP_WINDOW, TOTAL, StyleOptions
+from .device import gpus
 from .errors import OptimizationError
 
 if TYPE_CHECKING:  # optimize.py imports this module
@@ -104,9 +106,19 @@ def adam(engine: Engine, o: StyleOptions, x0: np.ndarray, targets: Targets, iter
     return backend.to_numpy(good_x), history, busy
 
 
+@functools.cache
+def note_lbfgs_on_gpu() -> None:
+    """Once a process: SciPy's L-BFGS-B works on the host, which on a GPU costs far more than the
+    network's steps (measured on the H200, docs/GPU.md)."""
+    if gpus():
+        log.warning("note: --optimizer lbfgs runs SciPy's L-BFGS-B on the host, slower than the GPU's "
+                    "steps: 0.375 s an iteration at 512² on an H200, against 0.005 s for Adam (the default)")
+
+
 def lbfgs(engine: Engine, o: StyleOptions, x0: np.ndarray, targets: Targets, iterations: int, tol: float,
           on_iteration: IterationCallback | None) -> tuple[np.ndarray, list[np.ndarray], float]:
     """SciPy's L-BFGS-B on the pixels, bounded to 0-255; returns as `adam` does."""
+    note_lbfgs_on_gpu()
     shape = x0.shape
     args = targets.args()
     last: dict = {}

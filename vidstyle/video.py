@@ -102,9 +102,11 @@ def _probe_video(path: Path) -> StreamInfo:
     done = run_ffmpeg(["-hide_banner", "-nostdin", "-copyts", "-i", ffmpeg_path(path), "-map", "0:v:0?",
                        "-c", "copy", "-f", "framecrc", "-"])
     if done.returncode < 0:  # killed by a signal: a crash, not an unreadable file
+        # imageio-ffmpeg 0.7.0's ffmpeg 7.0.2 crashed on every MPEG-TS file (docs/RELIABILITY.md).
+        other = "IMAGEIO_FFMPEG_EXE" if os.environ.get("IMAGEIO_FFMPEG_EXE") else \
+            "pip install -U imageio-ffmpeg, or IMAGEIO_FFMPEG_EXE"
         raise InputError(f"{path}: ffmpeg ({done.args[0]}) crashed reading it (signal {-done.returncode}); "
-                         "try another ffmpeg build (pip install -U imageio-ffmpeg, or IMAGEIO_FFMPEG_EXE) "
-                         "or re-encode the file")
+                         f"try another ffmpeg build ({other}) or re-encode the file")
     stderr = done.stderr.decode("utf-8", errors="replace")
     span = packet_span(done.stdout.decode("ascii", errors="replace"))  # every packet's time, no decoding
     header = stderr.split("Output #", 1)[0]
