@@ -162,9 +162,9 @@ def test_the_cache_folder_is_pruned_oldest_first(tmp_path):
 
 
 def test_a_later_jax_run_takes_its_steps_from_the_cache_and_mends_a_damaged_one(tmp_path):
-    """CLI runs under JAX in fresh processes: the first stores its compiled steps; with the entries
-    then cut short (a full disk), the second says nothing of it and writes them afresh; the third
-    finds them (JAX logs its hits under --debug)."""
+    """Two CLI runs under JAX in fresh processes: the first stores its compiled steps; with the
+    Adam step's entry then cut short (a full disk), the second finds the others (JAX logs its hits
+    under --debug), says nothing of the damaged one, even with warnings ignored, and writes it afresh."""
     import os
     import subprocess
     import sys
@@ -183,15 +183,14 @@ def test_a_later_jax_run_takes_its_steps_from_the_cache_and_mends_a_damaged_one(
 
     assert "Unable to initialize backend" not in run()  # JAX's INFO lines stay under --debug
     whole = {f.name: f.read_bytes() for f in folder.iterdir()}
-    assert any(name.startswith("jit_adam_step-") for name in whole)
-    for name, data in whole.items():
-        (folder / name).write_bytes(data[: len(data) // 2])
-    env["PYTHONWARNINGS"] = "ignore"  # the hook still sees JAX's warning about each entry
-    assert "Warning" not in run("-q")
-    del env["PYTHONWARNINGS"]
+    adam = [name for name in whole if name.startswith("jit_adam_step-")]
+    assert len(adam) == 1
+    (folder / adam[0]).write_bytes(whole[adam[0]][: len(whole[adam[0]]) // 2])
+    env["PYTHONWARNINGS"] = "ignore"  # the mending still sees JAX's warning
+    err = run("--debug")
+    assert "Persistent compilation cache hit for 'jit_evaluate'" in err and "UserWarning" not in err
     rewritten = {f.name: f.stat().st_size for f in folder.iterdir()}  # sizes vary by a few bytes a compilation
-    assert rewritten.keys() == whole.keys() and all(rewritten[k] > len(v) // 2 for k, v in whole.items())
-    assert "Persistent compilation cache hit for 'jit_adam_step'" in run("--debug")
+    assert rewritten.keys() == whole.keys() and rewritten[adam[0]] > len(whole[adam[0]]) // 2
 
 
 def test_lbfgs_on_a_gpu_gets_a_note_once(monkeypatch, caplog):
