@@ -8,6 +8,7 @@ import pytest
 
 from vidstyle import device, jaxcache
 from vidstyle.cli import main
+from vidstyle.errors import UsageError
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -212,3 +213,45 @@ def test_lbfgs_on_a_gpu_gets_a_note_once(monkeypatch, caplog):
     notes = [r.getMessage() for r in caplog.records if r.getMessage().startswith("note: --optimizer lbfgs")]
     assert len(notes) == 1 and "0.375 s an iteration" in notes[0]
     optimizers.note_lbfgs_on_gpu.cache_clear()
+
+
+def test_the_backend_is_the_one_keras_starts(tmp_path, monkeypatch, capsys):
+    """JAX chosen in keras.json was taken for TensorFlow (no compile cache; a wrong name in errors)."""
+    from vidstyle.backend import chosen_name
+
+    monkeypatch.delenv("KERAS_BACKEND", raising=False)
+    monkeypatch.setenv("KERAS_HOME", str(tmp_path))
+    assert chosen_name() == ("tensorflow", "KERAS_BACKEND")  # no keras.json: Keras' default
+    (tmp_path / "keras.json").write_text('{"backend": "jax", "floatx": "float32"}')
+    assert chosen_name() == ("jax", f"{tmp_path / 'keras.json'}'s backend")
+    monkeypatch.setenv("KERAS_BACKEND", "tensorflow")
+    assert chosen_name() == ("tensorflow", "KERAS_BACKEND")
+    monkeypatch.delenv("KERAS_BACKEND")
+    (tmp_path / "keras.json").write_text('{"backend": "torch"}')
+    code = main(["stylize", str(ROOT / "samples/content.png"), "-s", str(ROOT / "samples/style.png"),
+                 "-o", str(tmp_path / "o.png"), "--weights", "random", "-q"])
+    assert code == 2 and capsys.readouterr().err.strip() == (
+        f"error: {tmp_path / 'keras.json'}'s backend=torch: vidstyle runs on tensorflow or jax")
+
+
+def test_devices_that_cannot_start_are_one_line(monkeypatch):
+    """JAX_PLATFORMS=cuda without CUDA: jax.devices() raised a bare AssertionError, a traceback."""
+    def no_cuda():
+        raise AssertionError
+
+    monkeypatch.setattr(device, "gpus", no_cuda)
+    monkeypatch.setenv("JAX_PLATFORMS", "cuda")
+    with pytest.raises(UsageError, match=r"^JAX_PLATFORMS=cuda: the backend cannot start its devices \(AssertionError\)"):
+        device.check("auto")
+
+
+def test_a_terminal_without_a_size_still_gets_bars(monkeypatch):
+    """A pty that reports 0 columns (`script`) made the bars 0 - 2 wide: none was drawn."""
+    import os
+
+    from vidstyle import progress
+
+    monkeypatch.setattr(os, "get_terminal_size", lambda fd: os.terminal_size((0, 0)))
+    assert progress._columns() == 80
+    monkeypatch.setattr(os, "get_terminal_size", lambda fd: os.terminal_size((100, 30)))
+    assert progress._columns() == 100

@@ -8,7 +8,10 @@ the device is picked per backend (device.py).
 from __future__ import annotations
 
 import functools
+import json
+import os
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -48,6 +51,19 @@ def value_and_grad(fn: Callable) -> Callable:
 
         return value_and_grad_tf
     raise RuntimeError(f"unsupported Keras backend {name()!r}: use tensorflow or jax")
+
+
+def chosen_name() -> tuple[str, str]:
+    """(the backend Keras will start, where that was set), read without importing Keras:
+    KERAS_BACKEND, else keras.json's "backend" (in KERAS_HOME, else ~/.keras), else tensorflow."""
+    if os.environ.get("KERAS_BACKEND"):
+        return os.environ["KERAS_BACKEND"], "KERAS_BACKEND"
+    config = Path(os.environ.get("KERAS_HOME") or Path.home() / ".keras") / "keras.json"
+    try:
+        name = json.loads(config.read_text()).get("backend")
+    except (OSError, ValueError, AttributeError):  # none, unreadable or not an object: Keras' default
+        name = None
+    return (name, f"{config}'s backend") if isinstance(name, str) and name else ("tensorflow", "KERAS_BACKEND")
 
 
 def compile_fn(fn: Callable, jit_compile: bool = False) -> Callable:

@@ -157,10 +157,11 @@ def cmd_warp_error(args: argparse.Namespace) -> int:
 def start_backend(args: argparse.Namespace) -> None:
     """Pick the device (before the backend starts), then start the backend quietly."""
     from . import device
+    from .backend import chosen_name
 
-    chosen = os.environ.get("KERAS_BACKEND", "tensorflow")
+    chosen, where = chosen_name()  # keras.json may choose it too: the cache and messages follow Keras
     if chosen not in ("tensorflow", "jax"):
-        raise UsageError(f"KERAS_BACKEND={chosen}: vidstyle runs on tensorflow or jax")
+        raise UsageError(f"{where}={chosen}: vidstyle runs on tensorflow or jax")
     device.select(args.device)
     if chosen == "jax":
         from .jaxcache import keep_compiled_steps
@@ -179,7 +180,7 @@ def start_backend(args: argparse.Namespace) -> None:
             with held():  # a Ctrl-C inside JAX's import was swallowed; it is delivered after it
                 import_quietly()
         except ImportError as exc:
-            raise VidstyleError(f"KERAS_BACKEND={chosen}: cannot import it ({exc}); install it, or use the other "
+            raise VidstyleError(f"{where}={chosen}: cannot import it ({exc}); install it, or use the other "
                                 "of tensorflow and jax") from None
     device.check(args.device)
 

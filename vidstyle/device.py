@@ -48,8 +48,15 @@ def gpus() -> list[str]:
 
 
 def check(device: str) -> str:
-    """After the backend started: fail clearly if a GPU was asked for and none is visible."""
-    found = gpus()
+    """After the backend started: fail clearly if a GPU was asked for and none is visible, or if
+    the backend cannot start the devices it was told to use (JAX_PLATFORMS=cuda without CUDA)."""
+    try:
+        found = gpus()
+    except (RuntimeError, AssertionError) as exc:  # JAX's, with a traceback of 25-40 lines
+        detail = (str(exc).strip().splitlines() or [type(exc).__name__])[-1]
+        setting = f"JAX_PLATFORMS={os.environ['JAX_PLATFORMS']}: " if os.environ.get("JAX_PLATFORMS") else ""
+        raise UsageError(f"{setting}the backend cannot start its devices ({detail}); "
+                         "check the backend's GPU install, or use --device cpu") from None
     if device == "gpu" and not found:
         import keras
 

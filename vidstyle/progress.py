@@ -65,9 +65,10 @@ def _bar_file():
 
 def _columns() -> int:
     try:
-        return os.get_terminal_size(sys.stderr.fileno()).columns
+        columns = os.get_terminal_size(sys.stderr.fileno()).columns
     except (OSError, ValueError, AttributeError):  # not a terminal after all, or no stderr
         return 80
+    return columns if columns > 0 else 80  # a pty that reports no size (`script`): no bars were drawn
 
 
 class _Bar(tqdm):
