@@ -53,12 +53,17 @@ def value_and_grad(fn: Callable) -> Callable:
     raise RuntimeError(f"unsupported Keras backend {name()!r}: use tensorflow or jax")
 
 
+def keras_home() -> Path:
+    """Keras' own folder (its keras.json, its downloads): KERAS_HOME, else ~/.keras."""
+    return Path(os.environ.get("KERAS_HOME") or Path.home() / ".keras")
+
+
 def chosen_name() -> tuple[str, str]:
     """(the backend Keras will start, where that was set), read without importing Keras:
-    KERAS_BACKEND, else keras.json's "backend" (in KERAS_HOME, else ~/.keras), else tensorflow."""
+    KERAS_BACKEND, else keras.json's "backend", else tensorflow."""
     if os.environ.get("KERAS_BACKEND"):
         return os.environ["KERAS_BACKEND"], "KERAS_BACKEND"
-    config = Path(os.environ.get("KERAS_HOME") or Path.home() / ".keras") / "keras.json"
+    config = keras_home() / "keras.json"
     try:
         name = json.loads(config.read_text()).get("backend")
     except (OSError, ValueError, AttributeError):  # none, unreadable or not an object: Keras' default

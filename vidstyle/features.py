@@ -8,7 +8,6 @@ from Keras' ``VGG19(include_top=False)``, so Keras' own download and cache stay 
 from __future__ import annotations
 
 import logging
-import os
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -16,6 +15,7 @@ import keras
 import numpy as np
 from keras import layers, ops
 
+from .backend import keras_home
 from .config import POOLINGS, one_of
 from .errors import UsageError, WeightsError
 from .vgg import BLOCKS, CONV_LAYERS, MEAN_BGR, check_layers
@@ -29,7 +29,7 @@ RANDOM_SEED = 1234
 
 def keras_cache_dir() -> Path:
     """Where Keras caches downloads (KERAS_HOME, else ~/.keras), as keras.utils.get_file does."""
-    return Path(os.environ.get("KERAS_HOME", Path.home() / ".keras")) / "models"
+    return keras_home() / "models"
 
 
 def build_vgg19(last_layer: str, pooling: str = "max", dtype: str = "float32") -> keras.Model:
